@@ -1,0 +1,171 @@
+//! Typed settings read from the environment (and `.env`), validated at start-up.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+/// Which environment the process runs in; production refuses to start without explicit keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Every setting the service reads. Secrets are kept out of `Debug`.
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: String,
+    pub env: Environment,
+    pub data_dir: PathBuf,
+    /// Fernet keys, newest first (url-safe base64, 32 bytes each).
+    pub fernet_keys: Vec<String>,
+    pub jwt_secret: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub public_base_url: String,
+    pub meta_graph_url: String,
+    pub meta_api_version: String,
+    pub meta_app_id: Option<String>,
+    pub meta_app_secret: Option<String>,
+    pub tata_base_url: String,
+    pub allow_signup: bool,
+    pub db_pool_size: u32,
+    pub max_body_bytes: usize,
+    /// Failed logins allowed per email (and, times four, per IP) in one window.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    pub workers: usize,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("env", &self.env)
+            .field("data_dir", &self.data_dir)
+            .field("fernet_keys", &format_args!("[{} keys]", self.fernet_keys.len()))
+            .field("public_base_url", &self.public_base_url)
+            .field("allow_signup", &self.allow_signup)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password part of a database URL.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={v:?} is invalid: {e}")),
+    }
+}
+
+fn parse_bool(name: &str, default: bool) -> anyhow::Result<bool> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => bail!("{name}={v:?} is not a boolean"),
+    }
+}
+
+impl Settings {
+    /// Reads `.env` (if present) and the environment. Missing keys are generated into the data
+    /// folder in development; production refuses to start without them.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let _ = dotenvy::dotenv();
+        let env = match var("WABAHUB_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => bail!("WABAHUB_ENV={other:?}: expected development or production"),
+        };
+        let data_dir = PathBuf::from(var("WABAHUB_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}", data_dir.join("wabahub.db").display())
+        });
+        let fernet_keys = match var("FERNET_KEYS") {
+            Some(v) => v.split(',').map(|k| k.trim().to_string()).collect(),
+            None if env == Environment::Production => {
+                bail!("FERNET_KEYS must be set when WABAHUB_ENV=production")
+            }
+            None => vec![dev_secret(&data_dir, "fernet.key", fernet::Fernet::generate_key)?],
+        };
+        let jwt_secret = match var("JWT_SECRET") {
+            Some(v) => v,
+            None if env == Environment::Production => {
+                bail!("JWT_SECRET must be set when WABAHUB_ENV=production")
+            }
+            None => dev_secret(&data_dir, "jwt.secret", crate::auth::tokens::random_token)?,
+        };
+        let bind = var("WABAHUB_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let settings = Settings {
+            public_base_url: var("PUBLIC_BASE_URL").unwrap_or_else(|| format!("http://{bind}")),
+            database_url,
+            bind,
+            env,
+            data_dir,
+            fernet_keys,
+            jwt_secret,
+            access_token_ttl_secs: parse_var("ACCESS_TOKEN_TTL_SECS", 900)?,
+            refresh_token_ttl_secs: parse_var("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
+            meta_graph_url: var("META_GRAPH_URL")
+                .unwrap_or_else(|| "https://graph.facebook.com".into()),
+            meta_api_version: var("META_API_VERSION").unwrap_or_else(|| "v23.0".into()),
+            meta_app_id: var("META_APP_ID"),
+            meta_app_secret: var("META_APP_SECRET"),
+            tata_base_url: var("TATA_BASE_URL")
+                .unwrap_or_else(|| "https://wb.omni.tatatelebusiness.com".into()),
+            allow_signup: parse_bool("ALLOW_SIGNUP", true)?,
+            db_pool_size: parse_var("DATABASE_POOL_SIZE", 16)?,
+            max_body_bytes: parse_var("MAX_BODY_BYTES", 1024 * 1024)?,
+            login_max_failures: parse_var("LOGIN_MAX_FAILURES", 5)?,
+            login_window_secs: parse_var("LOGIN_WINDOW_SECS", 900)?,
+            workers: parse_var("WABAHUB_WORKERS", 0)?,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks the values that would otherwise fail later, with a clear message now.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        crate::crypto::Vault::new(&self.fernet_keys).context("FERNET_KEYS")?;
+        if self.jwt_secret.len() < 32 {
+            bail!("JWT_SECRET must be at least 32 characters");
+        }
+        crate::db::Backend::from_url(&self.database_url).context("DATABASE_URL")?;
+        if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
+            bail!("token lifetimes must be positive");
+        }
+        Ok(())
+    }
+}
+
+/// Loads a development secret from the data folder, creating it on first use.
+fn dev_secret(dir: &std::path::Path, name: &str, make: fn() -> String) -> anyhow::Result<String> {
+    let path = dir.join(name);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(existing.trim().to_string());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let secret = make();
+    std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    tracing::warn!(file = %path.display(), "generated a development secret; set it explicitly in production");
+    Ok(secret)
+}

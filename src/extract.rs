@@ -1,0 +1,141 @@
+//! Request extractors and error hooks that turn every bad input into a problem response.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::{ApiError, FieldErrors};
+
+/// A JSON body that is parsed with field paths in its errors and then validated.
+/// Malformed JSON → 400 `malformed_json`; wrong types, unknown enum values, missing fields or
+/// failed rules → 422 `validation_failed` with per-field codes; too large → 413.
+pub struct ValidatedJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as application/json",
+                ));
+            }
+            let body = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+                } else {
+                    ApiError::bad_request("invalid_body", "the request body could not be read")
+                }
+            })?;
+            let value: T = parse_json(&body)?;
+            value.validate()?;
+            Ok(ValidatedJson(value))
+        })
+    }
+}
+
+/// Deserializes JSON, reporting the failing field's path and a machine code.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let msg = inner.to_string();
+                let code = data_error_code(&msg);
+                let field = match (path.as_str(), msg.strip_prefix("missing field `")) {
+                    (".", Some(rest)) => rest.split('`').next().unwrap_or("body").to_string(),
+                    (".", None) => "body".to_string(),
+                    (p, Some(rest)) => format!("{p}.{}", rest.split('`').next().unwrap_or_default()),
+                    (p, None) => p.to_string(),
+                };
+                ApiError::validation(FieldErrors::from([(field, vec![code])]))
+            }
+            _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")),
+        }
+    })
+}
+
+/// Maps serde's data-error text to a stable code; custom errors from domain types are codes already.
+fn data_error_code(msg: &str) -> String {
+    if msg.starts_with("missing field") {
+        "required".into()
+    } else if msg.starts_with("unknown variant") {
+        "invalid_choice".into()
+    } else if msg.starts_with("unknown field") {
+        "unknown_field".into()
+    } else if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
+        "invalid_type".into()
+    } else if msg.starts_with("invalid length") {
+        "invalid_length".into()
+    } else {
+        let word = msg.split(" at line").next().unwrap_or(msg);
+        if word.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()) {
+            word.to_string()
+        } else {
+            "invalid".into()
+        }
+    }
+}
+
+/// Path segments that do not parse (e.g. a non-numeric id) are 404s: no such resource.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into())
+}
+
+/// Bad query parameters are 422s naming the parameter.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        let msg = err.to_string();
+        let field = msg.split('`').nth(1).unwrap_or("query").to_string();
+        ApiError::validation(FieldErrors::from([(field, vec!["invalid".to_string()])])).into()
+    })
+}
+
+/// The answer for unknown routes.
+pub async fn not_found() -> HttpResponse {
+    ApiError::not_found("route").error_response()
+}
+
+/// Rewrites any error response that is not already a problem document (from actix itself or a
+/// library) into one, so clients only ever see `application/problem+json` errors.
+pub fn problemize<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal_error",
+        _ => "bad_request",
+    };
+    let detail = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let (req, _) = res.into_parts();
+    let body: HttpResponse<BoxBody> = ApiError::new(status, code, detail).error_response();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, body).map_into_right_body()))
+}

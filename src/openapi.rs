@@ -1,0 +1,97 @@
+//! The OpenAPI 3.1 document: collected from the handlers, plus security and shared error responses.
+
+use actix_web::App;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
+use utoipa::{Modify, OpenApi as _, PartialSchema, ToSchema};
+use utoipa_actix_web::AppExt;
+
+use crate::error::Problem;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "wabahub API",
+        description = "Multi-tenant management of WhatsApp Business Accounts. Errors are \
+                       `application/problem+json` with a stable `code`. Lists are cursor-paginated.",
+        license(name = "MIT")
+    ),
+    components(schemas(Problem)),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Signup, login and tokens"),
+        (name = "users", description = "Users of a tenant"),
+        (name = "api-keys", description = "API keys for integrators"),
+        (name = "admin", description = "Platform administration"),
+        (name = "system", description = "Health and metrics"),
+    )
+)]
+struct Base;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A user's JWT access token or an API key (`whk_…`)."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", Content::new(Some(RefOr::Ref(Ref::from_schema_name(Problem::name())))))
+        .build()
+}
+
+/// Adds the error responses every operation can give, when the handler did not name them itself.
+fn add_standard_errors(op: &mut Operation, path: &str) {
+    let mut add = |code: &str, description: &str| {
+        op.responses.responses.entry(code.to_string()).or_insert_with(|| RefOr::T(problem_response(description)));
+    };
+    if op.request_body.is_some() {
+        add("400", "Malformed JSON");
+        add("413", "Body too large");
+        add("415", "Body is not JSON");
+        add("422", "Validation failed; `errors` maps fields to codes");
+    }
+    if op.security.is_some() {
+        add("401", "Missing or invalid credentials");
+        add("403", "Insufficient role, or the tenant is suspended");
+    }
+    if path.contains('{') {
+        add("404", "No such resource in the caller's tenant");
+    }
+    if path.starts_with("/api/") {
+        add("500", "Internal error (no details are exposed)");
+    }
+}
+
+/// Builds the full document from the registered routes.
+pub fn spec() -> OpenApi {
+    let (_, mut api) = App::new().into_utoipa_app().openapi(Base::openapi()).configure(crate::routes::configure).split_for_parts();
+    for (path, item) in api.paths.paths.iter_mut() {
+        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            add_standard_errors(op, path);
+        }
+    }
+    let _ = Problem::schema();
+    api
+}
+
+/// The document as pretty JSON (what `openapi/openapi.json` holds).
+pub fn spec_json() -> String {
+    let mut s = spec().to_pretty_json().expect("the OpenAPI document serializes");
+    s.push('\n');
+    s
+}

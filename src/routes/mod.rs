@@ -1,0 +1,27 @@
+//! HTTP handlers, one folder per resource, all under `/api/v1` except the system probes.
+
+pub mod admin;
+pub mod api_keys;
+pub mod auth;
+pub mod system;
+pub mod users;
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every documented route.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.configure(system::configure);
+    cfg.service(
+        scope::scope("/api/v1")
+            .configure(auth::configure)
+            .configure(users::configure)
+            .configure(api_keys::configure)
+            .configure(admin::configure),
+    );
+}
+
+/// A stored UTC timestamp as an API timestamp.
+pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}

@@ -1,0 +1,34 @@
+//! The state shared by every handler.
+
+use std::sync::Arc;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::login_limit::LoginLimiter;
+use crate::config::Settings;
+use crate::crypto::Vault;
+use crate::db::Db;
+use crate::metrics::Metrics;
+
+/// Cheap to clone; handlers take it as `web::Data<AppState>`.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub vault: Vault,
+    pub jwt: JwtKeys,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, db: Db) -> anyhow::Result<Self> {
+        Ok(AppState {
+            vault: Vault::new(&settings.fernet_keys)?,
+            jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl_secs),
+            login_limiter: Arc::new(LoginLimiter::new(settings.login_max_failures, settings.login_window_secs)),
+            metrics: Arc::new(Metrics::default()),
+            settings: Arc::new(settings),
+            db,
+        })
+    }
+}
