@@ -16,6 +16,11 @@ use crate::db::Db;
 use crate::extract;
 use crate::state::AppState;
 
+/// `/docs` (and `/docs/`, trimmed) opens the Swagger UI.
+async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Found().insert_header(("location", "/docs/index.html")).finish()
+}
+
 /// A bound, not yet awaited, server.
 pub struct Application {
     port: u16,
@@ -53,6 +58,7 @@ impl Application {
                 .configure(crate::routes::configure)
                 .into_app()
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+                .route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(extract::not_found))
                 .wrap(ErrorHandlers::new().default_handler(extract::problemize))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
