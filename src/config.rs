@@ -45,7 +45,10 @@ impl std::fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("env", &self.env)
             .field("data_dir", &self.data_dir)
-            .field("fernet_keys", &format_args!("[{} keys]", self.fernet_keys.len()))
+            .field(
+                "fernet_keys",
+                &format_args!("[{} keys]", self.fernet_keys.len()),
+            )
             .field("public_base_url", &self.public_base_url)
             .field("allow_signup", &self.allow_signup)
             .finish_non_exhaustive()
@@ -97,15 +100,18 @@ impl Settings {
             Some(other) => bail!("WABAHUB_ENV={other:?}: expected development or production"),
         };
         let data_dir = PathBuf::from(var("WABAHUB_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("wabahub.db").display())
-        });
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("wabahub.db").display()));
         let fernet_keys = match var("FERNET_KEYS") {
             Some(v) => v.split(',').map(|k| k.trim().to_string()).collect(),
             None if env == Environment::Production => {
                 bail!("FERNET_KEYS must be set when WABAHUB_ENV=production")
             }
-            None => vec![dev_secret(&data_dir, "fernet.key", fernet::Fernet::generate_key)?],
+            None => vec![dev_secret(
+                &data_dir,
+                "fernet.key",
+                fernet::Fernet::generate_key,
+            )?],
         };
         let jwt_secret = match var("JWT_SECRET") {
             Some(v) => v,

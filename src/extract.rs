@@ -23,32 +23,46 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
-        let bytes = web::Bytes::from_request(req, payload);
+        let req = req.clone();
+        let bytes = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "send the body as application/json",
-                ));
-            }
             let body = bytes.await.map_err(|e| {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "the request body is too large",
+                    )
                 } else {
                     ApiError::bad_request("invalid_body", "the request body could not be read")
                 }
             })?;
-            let value: T = parse_json(&body)?;
-            value.validate()?;
-            Ok(ValidatedJson(value))
+            json_body(&req, &body).map(ValidatedJson)
         })
     }
+}
+
+/// Checks the content type, parses and validates a JSON body already read as bytes
+/// (for handlers whose body type depends on the path).
+pub fn json_body<T: DeserializeOwned + Validate>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ));
+    }
+    let value: T = parse_json(body)?;
+    value.validate()?;
+    Ok(value)
 }
 
 /// Deserializes JSON, reporting the failing field's path and a machine code.
@@ -64,12 +78,17 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 let field = match (path.as_str(), msg.strip_prefix("missing field `")) {
                     (".", Some(rest)) => rest.split('`').next().unwrap_or("body").to_string(),
                     (".", None) => "body".to_string(),
-                    (p, Some(rest)) => format!("{p}.{}", rest.split('`').next().unwrap_or_default()),
+                    (p, Some(rest)) => {
+                        format!("{p}.{}", rest.split('`').next().unwrap_or_default())
+                    }
                     (p, None) => p.to_string(),
                 };
                 ApiError::validation(FieldErrors::from([(field, vec![code])]))
             }
-            _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")),
+            _ => ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            ),
         }
     })
 }
@@ -88,7 +107,10 @@ fn data_error_code(msg: &str) -> String {
         "invalid_length".into()
     } else {
         let word = msg.split(" at line").next().unwrap_or(msg);
-        if word.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()) {
+        if word
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+        {
             word.to_string()
         } else {
             "invalid".into()
@@ -117,7 +139,9 @@ pub async fn not_found() -> HttpResponse {
 
 /// Rewrites any error response that is not already a problem document (from actix itself or a
 /// library) into one, so clients only ever see `application/problem+json` errors.
-pub fn problemize<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+pub fn problemize<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -137,5 +161,7 @@ pub fn problemize<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_we
     let detail = status.canonical_reason().unwrap_or("error").to_lowercase();
     let (req, _) = res.into_parts();
     let body: HttpResponse<BoxBody> = ApiError::new(status, code, detail).error_response();
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, body).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, body).map_into_right_body(),
+    ))
 }

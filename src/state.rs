@@ -25,7 +25,10 @@ impl AppState {
         Ok(AppState {
             vault: Vault::new(&settings.fernet_keys)?,
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl_secs),
-            login_limiter: Arc::new(LoginLimiter::new(settings.login_max_failures, settings.login_window_secs)),
+            login_limiter: Arc::new(LoginLimiter::new(
+                settings.login_max_failures,
+                settings.login_window_secs,
+            )),
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
             db,

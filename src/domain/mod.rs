@@ -1,6 +1,8 @@
 //! Parse-don't-validate types used across the API.
 
+pub mod account;
 pub mod phone;
+pub mod setup;
 
 pub use phone::PhoneNumber;
 

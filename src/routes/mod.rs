@@ -1,8 +1,10 @@
 //! HTTP handlers, one folder per resource, all under `/api/v1` except the system probes.
 
+pub mod accounts;
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod phone_numbers;
 pub mod system;
 pub mod users;
 
@@ -17,6 +19,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(auth::configure)
             .configure(users::configure)
             .configure(api_keys::configure)
+            .configure(accounts::configure)
+            .configure(phone_numbers::configure)
             .configure(admin::configure),
     );
 }

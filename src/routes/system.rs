@@ -28,7 +28,13 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         .db
         .run(|c| c.batch_execute("SELECT 1"))
         .await
-        .map_err(|_| ApiError::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database is unreachable"))?;
+        .map_err(|_| {
+            ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the database is unreachable",
+            )
+        })?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
 }
 

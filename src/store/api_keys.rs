@@ -63,7 +63,9 @@ pub fn list(conn: &mut DbConn, tenant: TenantId, page: Page) -> QueryResult<Vec<
 /// Revokes a key; `None` when the tenant has no such key.
 pub fn revoke(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<ApiKey>> {
     let target = api_keys::table.filter(api_keys::tenant_id.eq(tenant.0).and(api_keys::id.eq(id)));
-    let Some(key) = target.select(ApiKey::as_select()).first(conn).optional()? else { return Ok(None) };
+    let Some(key) = target.select(ApiKey::as_select()).first(conn).optional()? else {
+        return Ok(None);
+    };
     if key.revoked_at.is_some() {
         return Ok(Some(key));
     }
@@ -78,14 +80,28 @@ pub fn revoke(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Optio
 pub fn authenticate(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<Authenticated>> {
     let row: Option<(i64, i64, String, Option<chrono::NaiveDateTime>, String)> = api_keys::table
         .inner_join(tenants::table)
-        .filter(api_keys::key_hash.eq(key_hash).and(api_keys::revoked_at.is_null()))
-        .select((api_keys::id, api_keys::tenant_id, api_keys::role, api_keys::last_used_at, tenants::status))
+        .filter(
+            api_keys::key_hash
+                .eq(key_hash)
+                .and(api_keys::revoked_at.is_null()),
+        )
+        .select((
+            api_keys::id,
+            api_keys::tenant_id,
+            api_keys::role,
+            api_keys::last_used_at,
+            tenants::status,
+        ))
         .first(conn)
         .optional()?;
-    let Some((id, tenant_id, role, last_used, status)) = row else { return Ok(None) };
+    let Some((id, tenant_id, role, last_used, status)) = row else {
+        return Ok(None);
+    };
     let ts = now();
     if last_used.is_none_or(|t| ts - t > chrono::Duration::seconds(60)) {
-        diesel::update(api_keys::table.find(id)).set(api_keys::last_used_at.eq(ts)).execute(conn)?;
+        diesel::update(api_keys::table.find(id))
+            .set(api_keys::last_used_at.eq(ts))
+            .execute(conn)?;
     }
     Ok(Some(Authenticated {
         principal: AuthContext {

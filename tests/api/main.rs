@@ -2,8 +2,12 @@
 
 mod helpers;
 
+mod accounts;
 mod admin;
 mod api_keys;
 mod auth;
 mod basics;
+mod isolation;
+mod phone_numbers;
+mod setup;
 mod users;

@@ -43,7 +43,11 @@ impl AdminTenantOut {
     fn new(t: store::tenants::Tenant, u: Usage) -> Self {
         AdminTenantOut {
             tenant: t.into(),
-            usage: UsageOut { users: u.users, accounts: u.accounts, phone_numbers: u.phone_numbers },
+            usage: UsageOut {
+                users: u.users,
+                accounts: u.accounts,
+                phone_numbers: u.phone_numbers,
+            },
         }
     }
 }
@@ -90,8 +94,11 @@ async fn load_one(state: &AppState, id: i64) -> ApiResult<AdminTenantOut> {
     state
         .db
         .run(move |c| {
-            let t = store::tenants::get(c, TenantId(id))?.ok_or_else(|| ApiError::not_found("tenant"))?;
-            let usage = store::tenants::usage(c, &[id])?.remove(&id).unwrap_or_default();
+            let t = store::tenants::get(c, TenantId(id))?
+                .ok_or_else(|| ApiError::not_found("tenant"))?;
+            let usage = store::tenants::usage(c, &[id])?
+                .remove(&id)
+                .unwrap_or_default();
             Ok::<_, ApiError>(AdminTenantOut::new(t, usage))
         })
         .await
@@ -100,7 +107,11 @@ async fn load_one(state: &AppState, id: i64) -> ApiResult<AdminTenantOut> {
 /// Every tenant with its usage, newest first.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Paginated<AdminTenantOut>)))]
 #[get("/admin/tenants")]
-pub async fn list_tenants(state: web::Data<AppState>, auth: AuthContext, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_tenants(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     auth.require_platform_admin()?;
     let page = q.page()?;
     let (rows, mut usage) = state
@@ -111,10 +122,15 @@ pub async fn list_tenants(state: web::Data<AppState>, auth: AuthContext, q: web:
             Ok::<_, diesel::result::Error>((rows, store::tenants::usage(c, &ids)?))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |t| t.id, |t| {
-        let u = usage.remove(&t.id).unwrap_or_default();
-        AdminTenantOut::new(t, u)
-    })))
+    Ok(HttpResponse::Ok().json(Paginated::from_rows(
+        rows,
+        page,
+        |t| t.id,
+        |t| {
+            let u = usage.remove(&t.id).unwrap_or_default();
+            AdminTenantOut::new(t, u)
+        },
+    )))
 }
 
 /// Creates a tenant, optionally with its first owner.
@@ -123,7 +139,11 @@ pub async fn list_tenants(state: web::Data<AppState>, auth: AuthContext, q: web:
     (status = 409, description = "owner email already registered", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/admin/tenants")]
-pub async fn create_tenant(state: web::Data<AppState>, auth: AuthContext, body: ValidatedJson<CreateTenantRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_tenant(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    body: ValidatedJson<CreateTenantRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_platform_admin()?;
     let req = body.0;
     let owner = match req.owner {
@@ -143,7 +163,10 @@ pub async fn create_tenant(state: web::Data<AppState>, auth: AuthContext, body: 
                     None => None,
                     Some((email, name, hash)) => {
                         if store::users::by_email(c, &email)?.is_some() {
-                            return Err(ApiError::conflict("email_taken", "this email is already registered"));
+                            return Err(ApiError::conflict(
+                                "email_taken",
+                                "this email is already registered",
+                            ));
                         }
                         Some(store::users::create(
                             c,
@@ -162,18 +185,30 @@ pub async fn create_tenant(state: web::Data<AppState>, auth: AuthContext, body: 
             })
         })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedTenant { tenant: tenant.into(), owner: owner.map(Into::into) }))
+    Ok(HttpResponse::Created().json(CreatedTenant {
+        tenant: tenant.into(),
+        owner: owner.map(Into::into),
+    }))
 }
 
 /// One tenant with its usage.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = AdminTenantOut)))]
 #[get("/admin/tenants/{id}")]
-pub async fn get_tenant(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_tenant(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     auth.require_platform_admin()?;
     Ok(HttpResponse::Ok().json(load_one(&state, id.into_inner()).await?))
 }
 
-async fn set_status(state: &AppState, auth: &AuthContext, id: i64, status: &'static str) -> ApiResult<HttpResponse> {
+async fn set_status(
+    state: &AppState,
+    auth: &AuthContext,
+    id: i64,
+    status: &'static str,
+) -> ApiResult<HttpResponse> {
     auth.require_platform_admin()?;
     state
         .db
@@ -186,14 +221,22 @@ async fn set_status(state: &AppState, auth: &AuthContext, id: i64, status: &'sta
 /// Suspends a tenant: its users and keys get 403 `tenant_suspended` until reactivated.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = AdminTenantOut)))]
 #[post("/admin/tenants/{id}/suspend")]
-pub async fn suspend_tenant(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn suspend_tenant(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     set_status(&state, &auth, id.into_inner(), "suspended").await
 }
 
 /// Reactivates a suspended tenant.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = AdminTenantOut)))]
 #[post("/admin/tenants/{id}/reactivate")]
-pub async fn reactivate_tenant(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn reactivate_tenant(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     set_status(&state, &auth, id.into_inner(), "active").await
 }
 
@@ -211,7 +254,9 @@ pub async fn set_tenant_quotas(
     let q = body.0;
     state
         .db
-        .run(move |c| store::tenants::set_quotas(c, TenantId(id), q.max_accounts, q.daily_message_quota))
+        .run(move |c| {
+            store::tenants::set_quotas(c, TenantId(id), q.max_accounts, q.daily_message_quota)
+        })
         .await?
         .ok_or_else(|| ApiError::not_found("tenant"))?;
     Ok(HttpResponse::Ok().json(load_one(&state, id).await?))

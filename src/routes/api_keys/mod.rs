@@ -14,7 +14,9 @@ use crate::state::AppState;
 use crate::store::{self, api_keys::ApiKey};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_api_keys).service(create_api_key).service(delete_api_key);
+    cfg.service(list_api_keys)
+        .service(create_api_key)
+        .service(delete_api_key);
 }
 
 /// The role a key acts with: `admin` or `member` (keys can never be owners).
@@ -73,17 +75,28 @@ pub struct CreatedApiKey {
 /// Lists the tenant's keys (prefixes only).
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Paginated<ApiKeyOut>)))]
 #[get("/api-keys")]
-pub async fn list_api_keys(state: web::Data<AppState>, auth: AuthContext, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let page = q.page()?;
-    let rows = state.db.run(move |c| store::api_keys::list(c, auth.tenant_id, page)).await?;
+    let rows = state
+        .db
+        .run(move |c| store::api_keys::list(c, auth.tenant_id, page))
+        .await?;
     Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |k| k.id, ApiKeyOut::from)))
 }
 
 /// Creates a key. Use it as `Authorization: Bearer whk_…`.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), request_body = CreateApiKeyRequest, responses((status = 201, body = CreatedApiKey)))]
 #[post("/api-keys")]
-pub async fn create_api_key(state: web::Data<AppState>, auth: AuthContext, body: ValidatedJson<CreateApiKeyRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    body: ValidatedJson<CreateApiKeyRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let req = body.0;
     let role = match req.role {
@@ -91,21 +104,41 @@ pub async fn create_api_key(state: web::Data<AppState>, auth: AuthContext, body:
         KeyRole::Member => Role::Member,
     };
     if role > auth.role && !auth.platform_admin {
-        return Err(ApiError::forbidden("insufficient_role", "a key cannot have more rights than its creator"));
+        return Err(ApiError::forbidden(
+            "insufficient_role",
+            "a key cannot have more rights than its creator",
+        ));
     }
     let (key, prefix) = tokens::new_api_key();
     let hash = tokens::sha256_hex(&key);
     let created = state
         .db
-        .run(move |c| store::api_keys::create(c, auth.tenant_id, req.name.trim(), &prefix, &hash, role, auth.user_id))
+        .run(move |c| {
+            store::api_keys::create(
+                c,
+                auth.tenant_id,
+                req.name.trim(),
+                &prefix,
+                &hash,
+                role,
+                auth.user_id,
+            )
+        })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedApiKey { api_key: created.into(), key }))
+    Ok(HttpResponse::Created().json(CreatedApiKey {
+        api_key: created.into(),
+        key,
+    }))
 }
 
 /// Revokes a key; it stops working at once.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 204, description = "revoked")))]
 #[delete("/api-keys/{id}")]
-pub async fn delete_api_key(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn delete_api_key(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
     state

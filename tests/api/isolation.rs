@@ -1,0 +1,147 @@
+//! Walks every route of the OpenAPI document with a second tenant's credentials and fails if any
+//! answers with, or changes, the first tenant's data.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::setup::full_meta_setup;
+
+/// A body for every operation that takes one; a new operation must be added here.
+fn sample_body(operation: &str) -> Option<Value> {
+    Some(match operation {
+        "create_user" => json!({"email": "iso-new@example.com", "name": "X", "role": "member"}),
+        "update_user" => json!({"name": "Hacked"}),
+        "create_api_key" => json!({"name": "x"}),
+        "create_account" => json!({"name": "x"}),
+        "update_account" => json!({"name": "Hacked"}),
+        "create_account_setup" => {
+            json!({"name": "x", "phone_number": {"phone_number": "+14155550188"}, "business_profile": {"name": "x"}})
+        }
+        "update_account_setup" => json!({"meta_business_account_id": "1", "waba_id": "2"}),
+        "create_phone_number" => json!({"phone_number": "+14155550177"}),
+        "update_phone_number" => json!({"verified_name": "Hacked"}),
+        "create_tenant" => json!({"name": "x"}),
+        "set_tenant_quotas" => json!({"max_accounts": 1}),
+        _ => return None,
+    })
+}
+
+#[actix_web::test]
+async fn no_route_leaks_or_changes_another_tenants_data() {
+    let app = spawn_app().await;
+    let a = app.signup("alpha-owner").await;
+    let member = app
+        .post("/api/v1/users", &a.token, json!({"email": "alpha-member@example.com", "name": "Alpha Member", "role": "member", "password": "alphapass"}))
+        .await
+        .expect(201);
+    let key = app
+        .post("/api/v1/api-keys", &a.token, json!({"name": "alpha-key"}))
+        .await
+        .expect(201);
+    let setup = app
+        .post(
+            "/api/v1/accounts/setup",
+            &a.token,
+            full_meta_setup("alpha-account", "+14155550123", "4242424242"),
+        )
+        .await
+        .expect(201);
+    let account_id = setup["account"]["id"].as_i64().unwrap();
+    let phone_id = setup["phone_number"]["id"].as_i64().unwrap();
+    let markers = [
+        "alpha-owner",
+        "alpha-member",
+        "alpha-key",
+        "alpha-account",
+        "+14155550123",
+        "4242424242",
+        key["prefix"].as_str().unwrap(),
+    ];
+
+    let b = app.signup("beta").await;
+    let spec = app
+        .call("GET", "/openapi.json", None, None)
+        .await
+        .expect(200);
+    let mut walked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") || path.starts_with("/api/v1/auth/") {
+            continue;
+        }
+        let id = if path.starts_with("/api/v1/users/") {
+            member["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/api-keys/") {
+            key["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/accounts/") {
+            account_id
+        } else if path.starts_with("/api/v1/phone-numbers/") {
+            phone_id
+        } else {
+            a.id
+        };
+        let url = path.replace("{id}", &id.to_string()).replace("{step}", "1");
+        for (method, op) in item.as_object().unwrap() {
+            let op_id = op["operationId"].as_str().unwrap();
+            let body = if op["requestBody"].is_object() {
+                Some(sample_body(op_id).unwrap_or_else(|| {
+                    panic!("add a sample body for {op_id} to the isolation test")
+                }))
+            } else {
+                None
+            };
+            let res = app
+                .call(&method.to_uppercase(), &url, Some(&b.token), body)
+                .await;
+            walked += 1;
+            for m in markers {
+                assert!(
+                    !res.text.contains(m),
+                    "{method} {url} ({op_id}) leaked {m}: {}",
+                    res.text
+                );
+            }
+            assert!(
+                res.status.as_u16() < 500,
+                "{method} {url} answered {}",
+                res.status
+            );
+            if path.contains('{') {
+                let expected = if path.starts_with("/api/v1/admin/") {
+                    403
+                } else {
+                    404
+                };
+                assert_eq!(
+                    res.status.as_u16(),
+                    expected,
+                    "{method} {url} ({op_id}) must not reach tenant A's resource: {}",
+                    res.text
+                );
+            }
+        }
+    }
+    assert!(walked >= 25, "only {walked} operations walked");
+
+    // Tenant A's data is untouched.
+    let acc = app
+        .get(&format!("/api/v1/accounts/{account_id}"), &a.token)
+        .await
+        .expect(200);
+    assert_eq!(acc["name"], "alpha-account");
+    assert_eq!(acc["setup_step"], 6);
+    let phone = app
+        .get(&format!("/api/v1/phone-numbers/{phone_id}"), &a.token)
+        .await
+        .expect(200);
+    assert_eq!(phone["verified_name"], "Acme");
+    let user = app
+        .get(&format!("/api/v1/users/{}", member["id"]), &a.token)
+        .await
+        .expect(200);
+    assert_eq!(user["name"], "Alpha Member");
+    app.get("/api/v1/me", key["key"].as_str().unwrap())
+        .await
+        .expect(200);
+    let tenant = app.get("/api/v1/me", &a.token).await.expect(200);
+    assert_eq!(tenant["tenant"]["status"], "active");
+}
