@@ -36,6 +36,20 @@ pub struct Settings {
     pub login_max_failures: u32,
     pub login_window_secs: u64,
     pub workers: usize,
+    /// Run the outbox dispatcher inside `serve`.
+    pub outbox_enabled: bool,
+    /// Most messages claimed per number per round.
+    pub outbox_batch: i64,
+    /// Most provider calls in flight.
+    pub outbox_concurrency: usize,
+    /// After this long in `sending`, a message whose process died becomes `unknown`.
+    pub outbox_lease_secs: u64,
+    pub outbox_max_attempts: i32,
+    /// Per-number throughput, pair-rate and per-account limits (off only for benchmarks).
+    pub outbox_rate_limits: bool,
+    pub provider_timeout_secs: u64,
+    /// How long the sandbox takes to approve a submitted template.
+    pub sandbox_approval_secs: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -144,6 +158,14 @@ impl Settings {
             login_max_failures: parse_var("LOGIN_MAX_FAILURES", 5)?,
             login_window_secs: parse_var("LOGIN_WINDOW_SECS", 900)?,
             workers: parse_var("WABAHUB_WORKERS", 0)?,
+            outbox_enabled: parse_bool("OUTBOX_ENABLED", true)?,
+            outbox_batch: parse_var("OUTBOX_BATCH", 200)?,
+            outbox_concurrency: parse_var("OUTBOX_CONCURRENCY", 64)?,
+            outbox_lease_secs: parse_var("OUTBOX_LEASE_SECS", 60)?,
+            outbox_max_attempts: parse_var("OUTBOX_MAX_ATTEMPTS", 8)?,
+            outbox_rate_limits: parse_bool("OUTBOX_RATE_LIMITS", true)?,
+            provider_timeout_secs: parse_var("PROVIDER_TIMEOUT_SECS", 10)?,
+            sandbox_approval_secs: parse_var("SANDBOX_APPROVAL_SECS", 2)?,
         };
         settings.validate()?;
         Ok(settings)
@@ -158,6 +180,12 @@ impl Settings {
         crate::db::Backend::from_url(&self.database_url).context("DATABASE_URL")?;
         if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
             bail!("token lifetimes must be positive");
+        }
+        if self.outbox_batch < 1 || self.outbox_concurrency < 1 || self.outbox_max_attempts < 1 {
+            bail!("OUTBOX_BATCH, OUTBOX_CONCURRENCY and OUTBOX_MAX_ATTEMPTS must be at least 1");
+        }
+        if self.outbox_lease_secs <= self.provider_timeout_secs {
+            bail!("OUTBOX_LEASE_SECS must be longer than PROVIDER_TIMEOUT_SECS");
         }
         Ok(())
     }

@@ -102,11 +102,134 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    templates (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        language -> Text,
+        category -> Text,
+        status -> Text,
+        rejection_reason -> Nullable<Text>,
+        provider_template_id -> Nullable<Text>,
+        components -> Text,
+        parameter_format -> Text,
+        quality_score -> Nullable<Text>,
+        previous_category -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        synced_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        phone_number_id -> BigInt,
+        direction -> Text,
+        recipient -> Text,
+        kind -> Text,
+        payload -> Text,
+        status -> Text,
+        provider_message_id -> Nullable<Text>,
+        error_code -> Nullable<Text>,
+        error_title -> Nullable<Text>,
+        error_detail -> Nullable<Text>,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_at -> Nullable<Timestamp>,
+        idempotency_key -> Nullable<Text>,
+        campaign_id -> Nullable<BigInt>,
+        template_name -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        read_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    message_events (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        status -> Text,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    flows (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        categories -> Text,
+        status -> Text,
+        provider_flow_id -> Nullable<Text>,
+        flow_json -> Nullable<Text>,
+        validation_errors -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    health_logs (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        status -> Text,
+        response_time_ms -> BigInt,
+        details -> Text,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    usage_daily (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        day -> Date,
+        sent -> BigInt,
+        delivered -> BigInt,
+        read -> BigInt,
+        failed -> BigInt,
+        inbound -> BigInt,
+    }
+}
+
+diesel::table! {
+    opt_outs (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        phone -> Text,
+        reason -> Nullable<Text>,
+        source -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(accounts -> tenants (tenant_id));
 diesel::joinable!(phone_numbers -> accounts (account_id));
+diesel::joinable!(templates -> accounts (account_id));
+diesel::joinable!(messages -> accounts (account_id));
+diesel::joinable!(message_events -> messages (message_id));
+diesel::joinable!(flows -> accounts (account_id));
+diesel::joinable!(health_logs -> accounts (account_id));
+diesel::joinable!(usage_daily -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -115,4 +238,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     accounts,
     phone_numbers,
+    templates,
+    messages,
+    message_events,
+    flows,
+    health_logs,
+    usage_daily,
+    opt_outs,
 );

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod phone;
 pub mod setup;
+pub mod template;
 
 pub use phone::PhoneNumber;
 

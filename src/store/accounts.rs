@@ -219,3 +219,9 @@ pub fn rotate_secrets(conn: &mut DbConn, vault: &Vault) -> anyhow::Result<usize>
         Ok(changed)
     })
 }
+
+/// An account by id alone, for background workers acting on the system's behalf.
+/// Handlers must use `get`, which is scoped to the caller's tenant.
+pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Account>> {
+    accounts::table.find(id).select(Account::as_select()).first(conn).optional()
+}

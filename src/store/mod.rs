@@ -1,8 +1,12 @@
 //! Queries, one module per resource. Every tenant-scoped query takes a `TenantId`.
 
 pub mod accounts;
+pub mod messages;
+pub mod opt_outs;
+pub mod outbox;
 pub mod api_keys;
 pub mod phone_numbers;
 pub mod sessions;
 pub mod tenants;
+pub mod usage;
 pub mod users;

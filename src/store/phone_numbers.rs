@@ -199,3 +199,38 @@ pub fn delete(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<bool>
     }
     Ok(true)
 }
+
+/// What the dispatcher needs about a number: its account, throughput and the account's limits.
+#[derive(Clone, Debug)]
+pub struct DispatchInfo {
+    pub account_id: i64,
+    pub throughput_mps: f64,
+    pub limit_per_minute: Option<i64>,
+    pub limit_per_day: Option<i64>,
+    pub limit_per_month: Option<i64>,
+}
+
+/// Dispatch settings of a number (system use: the outbox worker).
+pub fn dispatch_info(conn: &mut DbConn, id: i64) -> QueryResult<Option<DispatchInfo>> {
+    use crate::db::schema::accounts;
+    let row: Option<(i64, f64, Option<f64>, Option<i64>, Option<i64>, Option<i64>)> = phone_numbers::table
+        .inner_join(accounts::table)
+        .filter(phone_numbers::id.eq(id))
+        .select((
+            phone_numbers::account_id,
+            phone_numbers::throughput_mps,
+            accounts::limit_per_second,
+            accounts::limit_per_minute,
+            accounts::limit_per_day,
+            accounts::limit_per_month,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(account_id, mps, account_mps, minute, day, month)| DispatchInfo {
+        account_id,
+        throughput_mps: account_mps.map_or(mps, |a| a.min(mps)),
+        limit_per_minute: minute,
+        limit_per_day: day,
+        limit_per_month: month,
+    }))
+}

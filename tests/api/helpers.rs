@@ -128,6 +128,14 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         login_max_failures: 5,
         login_window_secs: 900,
         workers: 1,
+        outbox_enabled: true,
+        outbox_batch: 200,
+        outbox_concurrency: 16,
+        outbox_lease_secs: 5,
+        outbox_max_attempts: 3,
+        outbox_rate_limits: true,
+        provider_timeout_secs: 2,
+        sandbox_approval_secs: 1,
     }
 }
 

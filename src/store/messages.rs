@@ -1,0 +1,198 @@
+//! Messages: the outbox rows and their status history. Claiming is atomic per backend
+//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use crate::db::schema::{message_events, messages};
+use crate::db::{DbConn, now};
+use crate::domain::TenantId;
+use crate::pagination::Page;
+
+#[derive(Clone, Debug, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = messages)]
+pub struct Message {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub account_id: i64,
+    pub phone_number_id: i64,
+    pub direction: String,
+    pub recipient: String,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_title: Option<String>,
+    pub error_detail: Option<String>,
+    pub attempts: i32,
+    pub next_attempt_at: chrono::NaiveDateTime,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<chrono::NaiveDateTime>,
+    pub idempotency_key: Option<String>,
+    pub campaign_id: Option<i64>,
+    pub template_name: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+    pub sent_at: Option<chrono::NaiveDateTime>,
+    pub delivered_at: Option<chrono::NaiveDateTime>,
+    pub read_at: Option<chrono::NaiveDateTime>,
+    pub failed_at: Option<chrono::NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage {
+    pub tenant_id: i64,
+    pub account_id: i64,
+    pub phone_number_id: i64,
+    pub direction: String,
+    pub recipient: String,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub next_attempt_at: chrono::NaiveDateTime,
+    pub idempotency_key: Option<String>,
+    pub campaign_id: Option<i64>,
+    pub template_name: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = message_events)]
+pub struct MessageEvent {
+    pub id: i64,
+    pub message_id: i64,
+    pub status: String,
+    pub detail: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// Inserts a queued message with its first event; with an idempotency key already used by the
+/// tenant, returns the earlier message instead (`false` = not new). Call in a write transaction.
+pub fn enqueue(conn: &mut DbConn, new: NewMessage) -> QueryResult<(Message, bool)> {
+    if let Some(key) = &new.idempotency_key {
+        let existing = messages::table
+            .filter(messages::tenant_id.eq(new.tenant_id).and(messages::idempotency_key.eq(key)))
+            .select(Message::as_select())
+            .first(conn)
+            .optional()?;
+        if let Some(m) = existing {
+            return Ok((m, false));
+        }
+    }
+    let status = new.status.clone();
+    let m: Message = diesel::insert_into(messages::table).values(new).returning(messages::all_columns).get_result(conn)?;
+    add_event(conn, m.id, &status, None)?;
+    Ok((m, true))
+}
+
+pub fn add_event(conn: &mut DbConn, message_id: i64, status: &str, detail: Option<&str>) -> QueryResult<()> {
+    diesel::insert_into(message_events::table)
+        .values((
+            message_events::message_id.eq(message_id),
+            message_events::status.eq(status),
+            message_events::detail.eq(detail),
+            message_events::created_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<Message>> {
+    messages::table
+        .filter(messages::tenant_id.eq(tenant.0).and(messages::id.eq(id)))
+        .select(Message::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn events(conn: &mut DbConn, message_id: i64) -> QueryResult<Vec<MessageEvent>> {
+    message_events::table
+        .filter(message_events::message_id.eq(message_id))
+        .order(message_events::id.asc())
+        .select(MessageEvent::as_select())
+        .load(conn)
+}
+
+/// Filters of the message list.
+#[derive(Default, Debug)]
+pub struct ListFilter {
+    pub account_id: Option<i64>,
+    pub phone_number_id: Option<i64>,
+    pub status: Option<String>,
+    pub direction: Option<String>,
+    pub recipient: Option<String>,
+    pub campaign_id: Option<i64>,
+    pub from: Option<chrono::NaiveDateTime>,
+    pub to: Option<chrono::NaiveDateTime>,
+}
+
+pub fn list(conn: &mut DbConn, tenant: TenantId, f: &ListFilter, page: Page) -> QueryResult<Vec<Message>> {
+    let mut q = messages::table
+        .filter(messages::tenant_id.eq(tenant.0))
+        .select(Message::as_select())
+        .order(messages::id.desc())
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(before) = page.before {
+        q = q.filter(messages::id.lt(before));
+    }
+    if let Some(v) = f.account_id {
+        q = q.filter(messages::account_id.eq(v));
+    }
+    if let Some(v) = f.phone_number_id {
+        q = q.filter(messages::phone_number_id.eq(v));
+    }
+    if let Some(v) = &f.status {
+        q = q.filter(messages::status.eq(v.clone()));
+    }
+    if let Some(v) = &f.direction {
+        q = q.filter(messages::direction.eq(v.clone()));
+    }
+    if let Some(v) = &f.recipient {
+        q = q.filter(messages::recipient.eq(v.clone()));
+    }
+    if let Some(v) = f.campaign_id {
+        q = q.filter(messages::campaign_id.eq(v));
+    }
+    if let Some(v) = f.from {
+        q = q.filter(messages::created_at.ge(v));
+    }
+    if let Some(v) = f.to {
+        q = q.filter(messages::created_at.lt(v));
+    }
+    q.load(conn)
+}
+
+/// Phone numbers that have messages due now (oldest first), for the dispatcher's round.
+pub fn due_numbers(conn: &mut DbConn, at: chrono::NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+    messages::table
+        .filter(messages::status.eq("queued").and(messages::next_attempt_at.le(at)))
+        .select(messages::phone_number_id)
+        .distinct()
+        .limit(limit)
+        .load(conn)
+}
+
+/// Atomically moves up to `limit` due messages of one number to `sending`, stamped with the
+/// claiming process. Messages of accounts that cannot send (suspended, needing re-auth) stay.
+pub fn claim(conn: &mut DbConn, instance: &str, phone_number_id: i64, limit: i64) -> QueryResult<Vec<Message>> {
+    const INNER: &str = "SELECT m.id FROM messages m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.status = 'queued' AND m.phone_number_id = $3 AND m.next_attempt_at <= $2 \
+         AND a.status NOT IN ('suspended', 'needs_reauth') ORDER BY m.next_attempt_at, m.id LIMIT $4";
+    let lock = if matches!(conn, DbConn::Pg(_)) { " FOR UPDATE OF m SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE messages SET status = 'sending', claimed_by = $1, claimed_at = $2, attempts = attempts + 1, \
+         updated_at = $2 WHERE id IN ({INNER}{lock}) RETURNING *"
+    );
+    let sql = if matches!(conn, DbConn::Sqlite(_)) { sql.replace('$', "?") } else { sql };
+    let ts = now();
+    let bind = diesel::sql_query(sql)
+        .bind::<Text, _>(instance)
+        .bind::<Timestamp, _>(ts)
+        .bind::<BigInt, _>(phone_number_id)
+        .bind::<BigInt, _>(limit);
+    bind.load(conn)
+}
