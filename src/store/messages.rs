@@ -196,3 +196,11 @@ pub fn claim(conn: &mut DbConn, instance: &str, phone_number_id: i64, limit: i64
         .bind::<BigInt, _>(limit);
     bind.load(conn)
 }
+
+/// Outbound messages a tenant queued since `from` (for the daily quota).
+pub fn outbound_since(conn: &mut DbConn, tenant: TenantId, from: chrono::NaiveDateTime) -> QueryResult<i64> {
+    messages::table
+        .filter(messages::tenant_id.eq(tenant.0).and(messages::direction.eq("outbound")).and(messages::created_at.ge(from)))
+        .count()
+        .get_result(conn)
+}

@@ -2,6 +2,7 @@
 
 pub mod setup;
 pub mod types;
+pub mod usage;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 
@@ -25,7 +26,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_account)
         .service(delete_account)
         .service(setup::get_account_setup)
-        .service(setup::update_account_setup);
+        .service(setup::update_account_setup)
+        .service(usage::get_account_usage)
+        .service(usage::list_health_logs);
 }
 
 /// Turns the writable fields of an input into column changes, encrypting every secret.
