@@ -204,3 +204,10 @@ pub fn outbound_since(conn: &mut DbConn, tenant: TenantId, from: chrono::NaiveDa
         .count()
         .get_result(conn)
 }
+
+/// Makes an account's waiting messages due now (after its credentials were replaced).
+pub fn release_waiting(conn: &mut DbConn, account: i64) -> QueryResult<usize> {
+    diesel::update(messages::table.filter(messages::account_id.eq(account).and(messages::status.eq("queued"))))
+        .set(messages::next_attempt_at.eq(now()))
+        .execute(conn)
+}

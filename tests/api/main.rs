@@ -8,6 +8,7 @@ mod api_keys;
 mod auth;
 mod basics;
 mod isolation;
+mod messages;
 mod phone_numbers;
 mod setup;
 mod users;

@@ -223,6 +223,11 @@ pub async fn update_account(
                     ));
                 }
                 changes.status = status.map(|s| s.as_str().to_string());
+                let new_credentials = changes.access_token_enc.is_some() || changes.tata_auth_token_enc.is_some();
+                if new_credentials && current.status == AccountStatus::NeedsReauth.as_str() && status.is_none() {
+                    changes.status = Some(AccountStatus::Active.as_str().into());
+                    store::messages::release_waiting(c, id)?;
+                }
                 store::accounts::update(c, auth.tenant_id, id, changes)?
                     .ok_or_else(|| ApiError::not_found("account"))
             })

@@ -419,6 +419,10 @@ pub async fn update_account_setup(
                     }
                 };
                 changes.setup_step = Some(a.setup_step.max(step as i32));
+                if step == 3 && a.status == AccountStatus::NeedsReauth.as_str() {
+                    changes.status = Some(AccountStatus::Active.as_str().into());
+                    store::messages::release_waiting(c, id)?;
+                }
                 let a = store::accounts::update(c, tenant, id, changes)?
                     .ok_or_else(|| ApiError::not_found("account"))?;
                 let phone = store::phone_numbers::default_for(c, tenant, id)?;
