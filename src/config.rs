@@ -50,6 +50,10 @@ pub struct Settings {
     pub provider_timeout_secs: u64,
     /// How long the sandbox takes to approve a submitted template.
     pub sandbox_approval_secs: u64,
+    /// Seconds between health checks of every active account (0 = off).
+    pub health_check_interval_secs: u64,
+    /// Seconds between template syncs of every active account (0 = off).
+    pub template_sync_interval_secs: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -166,6 +170,8 @@ impl Settings {
             outbox_rate_limits: parse_bool("OUTBOX_RATE_LIMITS", true)?,
             provider_timeout_secs: parse_var("PROVIDER_TIMEOUT_SECS", 10)?,
             sandbox_approval_secs: parse_var("SANDBOX_APPROVAL_SECS", 2)?,
+            health_check_interval_secs: parse_var("HEALTH_CHECK_INTERVAL_SECS", 900)?,
+            template_sync_interval_secs: parse_var("TEMPLATE_SYNC_INTERVAL_SECS", 3600)?,
         };
         settings.validate()?;
         Ok(settings)

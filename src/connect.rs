@@ -1,7 +1,8 @@
 //! Connects an account (and one of its numbers) to its provider: decrypts the stored
-//! credentials and builds the provider client.
+//! credentials and builds the provider client, cached until the account changes.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::config::Settings;
 use crate::crypto::Vault;
@@ -13,11 +14,9 @@ use crate::store::phone_numbers::PhoneNumberRow;
 /// Provider settings from the service settings.
 pub fn provider_config(s: &Settings) -> ProviderConfig {
     ProviderConfig {
-        meta_graph_url: s.meta_graph_url.clone(),
-        meta_api_version: s.meta_api_version.clone(),
-        tata_base_url: s.tata_base_url.clone(),
         timeout: std::time::Duration::from_secs(s.provider_timeout_secs),
         sandbox_approval_delay: std::time::Duration::from_secs(s.sandbox_approval_secs),
+        ..ProviderConfig::from_settings(s)
     }
 }
 
@@ -27,16 +26,40 @@ fn decrypt(vault: &Vault, v: &Option<String>) -> ApiResult<Option<String>> {
         .transpose()
 }
 
-/// The provider for an account, sending from `phone` when given.
-pub fn provider_for(account: &Account, phone: Option<&PhoneNumberRow>, vault: &Vault, settings: &Settings) -> ApiResult<Arc<dyn Provider>> {
-    let creds = ProviderCredentials {
-        access_token: decrypt(vault, &account.access_token_enc)?,
-        app_secret: decrypt(vault, &account.app_secret_enc)?,
-        waba_id: account.waba_id.clone(),
-        phone_number_id: phone.and_then(|p| p.provider_phone_number_id.clone()),
-        tata_token: decrypt(vault, &account.tata_auth_token_enc)?,
-        tata_base_url: account.tata_base_url.clone(),
-        tata_integration_id: account.app_id.clone(),
-    };
-    Ok(providers::build(&account.provider, creds, &provider_config(settings)))
+/// Built providers by (account, sending number), rebuilt when the account row changes.
+/// Reuses HTTP connections, and keeps the sandbox's simulated state for the process's life.
+#[derive(Clone, Default)]
+pub struct ProviderCache {
+    #[allow(clippy::type_complexity)]
+    inner: Arc<Mutex<HashMap<(i64, Option<String>), (chrono::NaiveDateTime, Arc<dyn Provider>)>>>,
+}
+
+impl ProviderCache {
+    /// The provider for an account, sending from `phone` when given.
+    pub fn get(&self, account: &Account, phone: Option<&PhoneNumberRow>, vault: &Vault, settings: &Settings) -> ApiResult<Arc<dyn Provider>> {
+        let phone_id = phone.and_then(|p| p.provider_phone_number_id.clone());
+        let key = (account.id, phone_id.clone());
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((version, p)) = map.get(&key)
+            && *version == account.updated_at
+        {
+            return Ok(p.clone());
+        }
+        let creds = ProviderCredentials {
+            access_token: decrypt(vault, &account.access_token_enc)?,
+            app_secret: decrypt(vault, &account.app_secret_enc)?,
+            waba_id: account.waba_id.clone(),
+            phone_number_id: phone_id,
+            tata_token: decrypt(vault, &account.tata_auth_token_enc)?,
+            tata_base_url: account.tata_base_url.clone(),
+            tata_integration_id: account.app_id.clone(),
+        };
+        let sandbox_shared = account.provider == "sandbox";
+        let provider = match map.iter().find(|((a, _), _)| sandbox_shared && *a == account.id) {
+            Some((_, (_, p))) => p.clone(),
+            None => providers::build(&account.provider, creds, &provider_config(settings)),
+        };
+        map.insert(key, (account.updated_at, provider.clone()));
+        Ok(provider)
+    }
 }

@@ -26,6 +26,9 @@ use crate::error::Problem;
         (name = "api-keys", description = "API keys for integrators"),
         (name = "accounts", description = "WABA accounts and the 6-step setup"),
         (name = "phone-numbers", description = "Phone numbers of accounts"),
+        (name = "templates", description = "Message templates: drafts, linting, approval, sync"),
+        (name = "flows", description = "WhatsApp Flows"),
+        (name = "messages", description = "Sending through the outbox, and message history"),
         (name = "admin", description = "Platform administration"),
         (name = "system", description = "Health and metrics"),
     )

@@ -42,6 +42,10 @@ impl Application {
     /// Builds the server on an existing listener and state.
     pub fn with_listener(state: AppState, listener: TcpListener) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
+        if state.settings.outbox_enabled {
+            tokio::spawn(crate::outbox::dispatcher::Dispatcher::new(state.clone()).run());
+        }
+        crate::jobs::spawn(&state);
         let spec = crate::openapi::spec();
         let data = web::Data::new(state.clone());
         let workers = match state.settings.workers {

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::login_limit::LoginLimiter;
 use crate::config::Settings;
+use crate::connect::ProviderCache;
+use crate::outbox::Wakeup;
 use crate::crypto::Vault;
 use crate::db::Db;
 use crate::metrics::Metrics;
@@ -18,6 +20,10 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub login_limiter: Arc<LoginLimiter>,
     pub metrics: Arc<Metrics>,
+    /// Built provider clients, per account and sending number.
+    pub providers: ProviderCache,
+    /// Wakes the outbox dispatcher when a message is queued.
+    pub wakeup: Wakeup,
 }
 
 impl AppState {
@@ -30,6 +36,8 @@ impl AppState {
                 settings.login_window_secs,
             )),
             metrics: Arc::new(Metrics::default()),
+            providers: ProviderCache::default(),
+            wakeup: Wakeup::default(),
             settings: Arc::new(settings),
             db,
         })

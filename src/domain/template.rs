@@ -49,6 +49,14 @@ pub struct TemplateDraft {
     pub components: Vec<Value>,
 }
 
+/// Drafts are checked by `lint`, which needs the account's provider; the extractor's generic
+/// validation has nothing to add.
+impl validator::Validate for TemplateDraft {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
 /// Collects field errors under `components[i].…` paths.
 struct Lint<'a> {
     errors: &'a mut FieldErrors,

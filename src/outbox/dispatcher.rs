@@ -12,7 +12,10 @@ use super::backoff;
 use super::limiter::{PairGuard, Window};
 use crate::db::{Db, now};
 use crate::domain::PhoneNumber;
-use crate::providers::{self, MessageBody, OutboundMessage, Provider, ProviderError, ProviderErrorKind};
+use crate::providers::{
+    DeliveryStatus, MessageBody, OutboundMessage, Provider, ProviderError, ProviderErrorKind, StatusEvent as ProviderStatus,
+};
+use crate::store::statuses::{Status, StatusEvent};
 use crate::state::AppState;
 use crate::store::messages::Message;
 use crate::store::outbox::{Outcome, expire_leases};
@@ -62,7 +65,8 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(state: AppState, wakeup: Wakeup) -> Self {
+    pub fn new(state: AppState) -> Self {
+        let wakeup = state.wakeup.clone();
         let concurrency = state.settings.outbox_concurrency;
         Dispatcher {
             instance: format!("{}-{}", std::process::id(), crate::auth::tokens::random_token()[..8].to_owned()),
@@ -146,7 +150,7 @@ impl Dispatcher {
                 self.windows.entry(number).or_default().take(claimed.len(), t);
                 self.budgets.entry(info.account_id).or_default().take(claimed.len(), t);
             }
-            let provider = self.provider(info.account_id).await?;
+            let provider = self.provider(info.account_id, number).await?;
             for m in claimed {
                 if limits && let Some(wait) = self.pairs.check(number, &m.recipient, Instant::now()) {
                     let at = now() + chrono::Duration::from_std(wait).unwrap_or_default();
@@ -156,9 +160,14 @@ impl Dispatcher {
                 let permit = self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed");
                 let (tx, provider, settings) = (tx.clone(), provider.clone(), self.state.settings.clone());
                 tokio::spawn(async move {
-                    let outcome = send_one(&*provider, &m, settings.outbox_max_attempts).await;
+                    let (outcome, statuses) = send_one(&*provider, &m, settings.outbox_max_attempts).await;
                     drop(permit);
                     let _ = tx.send(outcome).await;
+                    for event in statuses {
+                        let wait = (event.timestamp - chrono::Utc::now()).to_std().unwrap_or_default();
+                        tokio::time::sleep(wait).await;
+                        let _ = tx.send(Outcome::Status(status_event(event))).await;
+                    }
                 });
             }
         }
@@ -202,36 +211,67 @@ impl Dispatcher {
         Ok(self.budgets.entry(account).or_default())
     }
 
-    async fn provider(&mut self, account: i64) -> Result<Arc<dyn Provider>, crate::error::ApiError> {
-        if let Some((at, p)) = self.providers.get(&account)
+    async fn provider(&mut self, account: i64, number: i64) -> Result<Arc<dyn Provider>, crate::error::ApiError> {
+        if let Some((at, p)) = self.providers.get(&number)
             && at.elapsed() < REFRESH
         {
             return Ok(p.clone());
         }
-        let row = self.state.db.run(move |c| store::accounts::by_id(c, account)).await?;
-        let row = row.ok_or_else(|| crate::error::ApiError::not_found("account"))?;
-        let p = providers::for_account(&row, &self.state.vault, &self.state.provider_config())?;
-        self.providers.insert(account, (Instant::now(), p.clone()));
+        let (row, phone) = self
+            .state
+            .db
+            .run(move |c| {
+                let a = store::accounts::by_id(c, account)?.ok_or(diesel::result::Error::NotFound)?;
+                let p = store::phone_numbers::by_id(c, number)?;
+                Ok::<_, diesel::result::Error>((a, p))
+            })
+            .await?;
+        let p = self.state.providers.get(&row, phone.as_ref(), &self.state.vault, &self.state.settings)?;
+        self.providers.insert(number, (Instant::now(), p.clone()));
         Ok(p)
     }
 }
 
 use chrono::Datelike;
 
-/// Sends one claimed message and classifies the result.
-async fn send_one(provider: &dyn Provider, m: &Message, max_attempts: i32) -> Outcome {
+/// Sends one claimed message and classifies the result; a simulating provider also returns the
+/// status updates it will "deliver" later.
+async fn send_one(provider: &dyn Provider, m: &Message, max_attempts: i32) -> (Outcome, Vec<ProviderStatus>) {
     let body: MessageBody = match serde_json::from_str(&m.payload) {
         Ok(b) => b,
-        Err(e) => return failed(m, None, "invalid_payload", &format!("stored payload is unreadable: {e}")),
+        Err(e) => return (failed(m, None, "invalid_payload", &format!("stored payload is unreadable: {e}")), vec![]),
     };
     let to = match PhoneNumber::parse(&m.recipient) {
         Ok(p) => p,
-        Err(e) => return failed(m, None, "invalid_recipient", e.code()),
+        Err(e) => return (failed(m, None, "invalid_recipient", e.code()), vec![]),
     };
     let msg = OutboundMessage { to, callback_data: Some(m.id.to_string()), reply_to: None, body };
     match provider.send_message(&msg).await {
-        Ok(receipt) => Outcome::Sent { id: m.id, tenant: m.tenant_id, account: m.account_id, provider_message_id: receipt.provider_message_id },
-        Err(e) => classify(m, &e, max_attempts),
+        Ok(receipt) => {
+            let statuses = provider.simulated_statuses(&msg, &receipt);
+            let sent = Outcome::Sent { id: m.id, tenant: m.tenant_id, account: m.account_id, provider_message_id: receipt.provider_message_id };
+            (sent, statuses)
+        }
+        Err(e) => (classify(m, &e, max_attempts), vec![]),
+    }
+}
+
+/// A provider's status update in the form the status store applies.
+fn status_event(e: ProviderStatus) -> StatusEvent {
+    let status = match e.status {
+        DeliveryStatus::Sent => Status::Sent,
+        DeliveryStatus::Delivered => Status::Delivered,
+        DeliveryStatus::Read => Status::Read,
+        DeliveryStatus::Failed => Status::Failed,
+    };
+    StatusEvent {
+        our_id: e.callback_data.as_deref().and_then(|c| c.parse().ok()),
+        provider_message_id: e.provider_message_id,
+        status,
+        at: e.timestamp.naive_utc(),
+        error_code: e.error.as_ref().map(|(code, _)| code.to_string()),
+        error_title: e.error.as_ref().map(|_| "ERR_DELIVERY_FAILED".to_string()),
+        error_detail: e.error.map(|(_, text)| text),
     }
 }
 

@@ -4,8 +4,11 @@ pub mod accounts;
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod flows;
+pub mod messages;
 pub mod phone_numbers;
 pub mod system;
+pub mod templates;
 pub mod users;
 
 use utoipa_actix_web::scope;
@@ -21,6 +24,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(api_keys::configure)
             .configure(accounts::configure)
             .configure(phone_numbers::configure)
+            .configure(templates::configure)
+            .configure(flows::configure)
+            .configure(messages::configure)
             .configure(admin::configure),
     );
 }

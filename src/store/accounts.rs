@@ -225,3 +225,8 @@ pub fn rotate_secrets(conn: &mut DbConn, vault: &Vault) -> anyhow::Result<usize>
 pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Account>> {
     accounts::table.find(id).select(Account::as_select()).first(conn).optional()
 }
+
+/// Every active account, for background jobs acting on the system's behalf.
+pub fn all_active(conn: &mut DbConn) -> QueryResult<Vec<Account>> {
+    accounts::table.filter(accounts::status.eq("active")).order(accounts::id.asc()).select(Account::as_select()).load(conn)
+}

@@ -23,6 +23,8 @@ pub enum Outcome {
     Requeue { id: i64, at: chrono::NaiveDateTime, reason: String },
     /// The credentials were refused: the message waits and the account needs new credentials.
     Reauth { id: i64, account: i64, at: chrono::NaiveDateTime, detail: String },
+    /// A delivery status reported for a sent message (the sandbox's simulated webhooks).
+    Status(crate::store::statuses::StatusEvent),
 }
 
 /// Applies a batch of outcomes in one write transaction.
@@ -75,6 +77,9 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                     add_event(c, *id, "unknown", Some(detail))?;
                 }
                 Outcome::Requeue { id, at, reason } => requeue(c, *id, *at, reason)?,
+                Outcome::Status(event) => {
+                    crate::store::statuses::apply(c, event)?;
+                }
                 Outcome::Reauth { id, account, at, detail } => {
                     requeue(c, *id, *at, detail)?;
                     diesel::update(accounts::table.find(account))

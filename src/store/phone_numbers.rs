@@ -234,3 +234,13 @@ pub fn dispatch_info(conn: &mut DbConn, id: i64) -> QueryResult<Option<DispatchI
         limit_per_month: month,
     }))
 }
+
+/// Whether any tenant already holds this provider phone-number id.
+pub fn provider_id_taken(conn: &mut DbConn, provider_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(phone_numbers::table.filter(phone_numbers::provider_phone_number_id.eq(provider_id)))).get_result(conn)
+}
+
+/// A number by id alone, for background workers acting on the system's behalf.
+pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<PhoneNumberRow>> {
+    phone_numbers::table.find(id).select(PhoneNumberRow::as_select()).first(conn).optional()
+}

@@ -84,7 +84,7 @@ struct NameRow {
 }
 
 /// A fresh database URL for one test.
-fn fresh_database(dir: &std::path::Path) -> String {
+pub fn fresh_database(dir: &std::path::Path) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     match pg_admin_url() {
         None => format!("sqlite://{}/test.db", dir.display()),
@@ -136,6 +136,8 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         outbox_rate_limits: true,
         provider_timeout_secs: 2,
         sandbox_approval_secs: 1,
+        health_check_interval_secs: 0,
+        template_sync_interval_secs: 0,
     }
 }
 

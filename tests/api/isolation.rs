@@ -22,6 +22,15 @@ fn sample_body(operation: &str) -> Option<Value> {
         "update_phone_number" => json!({"verified_name": "Hacked"}),
         "create_tenant" => json!({"name": "x"}),
         "set_tenant_quotas" => json!({"max_accounts": 1}),
+        "create_template" | "update_template" => crate::templates::order_update(),
+        "create_flow" => json!({"name": "x"}),
+        "upload_flow_json" => json!({"version": "6.0", "screens": [{"id": "A"}]}),
+        "send_message" => json!({"account_id": 1, "to": "+14155550142", "message": {"type": "text", "body": "x"}}),
+        "send_account_message" => json!({"to": "+14155550142", "message": {"type": "text", "body": "x"}}),
+        "register_phone_number" => json!({"pin": "123456"}),
+        "request_phone_code" => json!({"code_method": "SMS"}),
+        "verify_phone_code" => json!({"code": "123456"}),
+        "embedded_signup" => json!({"code": "c", "waba_id": "1", "phone_number_id": "2"}),
         _ => return None,
     })
 }
@@ -48,6 +57,18 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .expect(201);
     let account_id = setup["account"]["id"].as_i64().unwrap();
     let phone_id = setup["phone_number"]["id"].as_i64().unwrap();
+    let template = app.post(&format!("/api/v1/accounts/{account_id}/templates"), &a.token, crate::templates::order_update()).await.expect(201);
+    let message = app
+        .post(&format!("/api/v1/accounts/{account_id}/send_message"), &a.token, json!({"to": "+14155550199", "message": {"type": "text", "body": "alpha-message"}}))
+        .await
+        .expect(202);
+    let db = app.state.db.clone();
+    let tenant = wabahub::domain::TenantId(a.id);
+    let flow = actix_web::web::block(move || {
+        wabahub::store::flows::insert(&mut db.get().unwrap(), tenant, account_id, "alpha-flow", "[\"OTHER\"]", Some("f-1")).unwrap()
+    })
+    .await
+    .unwrap();
     let markers = [
         "alpha-owner",
         "alpha-member",
@@ -76,10 +97,16 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             account_id
         } else if path.starts_with("/api/v1/phone-numbers/") {
             phone_id
+        } else if path.starts_with("/api/v1/messages/") {
+            message["id"].as_i64().unwrap()
         } else {
             a.id
         };
-        let url = path.replace("{id}", &id.to_string()).replace("{step}", "1");
+        let url = path
+            .replace("{id}", &id.to_string())
+            .replace("{step}", "1")
+            .replace("{template_id}", &template["id"].to_string())
+            .replace("{flow_id}", &flow.id.to_string());
         for (method, op) in item.as_object().unwrap() {
             let op_id = op["operationId"].as_str().unwrap();
             let body = if op["requestBody"].is_object() {

@@ -30,7 +30,7 @@ pub async fn settle(app: &TestApp, token: &str, id: i64) -> Value {
 }
 
 fn text(to: &str) -> Value {
-    json!({"to": to, "message": {"type": "text", "text": {"body": "hello"}}})
+    json!({"to": to, "message": {"type": "text", "body": "hello"}})
 }
 
 #[actix_web::test]
@@ -87,9 +87,9 @@ async fn refusals_before_queueing_change_nothing() {
     let url = format!("/api/v1/accounts/{account}/send_message");
     let e = app.post(&url, &t.token, text("12345")).await.problem(422, "validation_failed");
     assert_eq!(e["errors"]["to"], json!(["invalid_e164"]));
-    let long = json!({"to": "+919876543210", "message": {"type": "text", "text": {"body": "x".repeat(4097)}}});
+    let long = json!({"to": "+919876543210", "message": {"type": "text", "body": "x".repeat(4097)}});
     app.post(&url, &t.token, long).await.problem(422, "validation_failed");
-    let template = json!({"to": "+919876543210", "message": {"type": "template", "template": {"name": "nope", "language": "en"}}});
+    let template = json!({"to": "+919876543210", "message": {"type": "template", "name": "nope", "language": "en"}});
     app.post(&url, &t.token, template).await.problem(422, "template_not_ready");
     app.post("/api/v1/accounts/999999/send_message", &t.token, text("+919876543210")).await.problem(404, "not_found");
     let other = app.signup("bob").await;

@@ -1,6 +1,7 @@
 //! WABA accounts: create, list, get, update, delete. Secrets go in encrypted and never come out.
 
 pub mod setup;
+pub mod signup;
 pub mod types;
 pub mod usage;
 
@@ -20,6 +21,7 @@ use crate::store::{self, accounts::AccountChanges, accounts::NewAccount};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(setup::create_account_setup)
+        .service(signup::embedded_signup)
         .service(list_accounts)
         .service(create_account)
         .service(get_account)
@@ -28,7 +30,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(setup::get_account_setup)
         .service(setup::update_account_setup)
         .service(usage::get_account_usage)
-        .service(usage::list_health_logs);
+        .service(usage::list_health_logs)
+        .service(usage::run_health_check);
 }
 
 /// Turns the writable fields of an input into column changes, encrypting every secret.

@@ -149,3 +149,14 @@ pub async fn list_health_logs(state: web::Data<AppState>, auth: AuthContext, id:
         .await?;
     Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |h| h.id, HealthLogOut::from)))
 }
+
+/// Runs a health check now: provider reachability, credentials, messaging capability and
+/// webhook-configuration drift. An authentication error moves the account to `needs_reauth`.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = HealthLogOut)))]
+#[actix_web::post("/accounts/{id}/health-check")]
+pub async fn run_health_check(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let id = id.into_inner();
+    let a = state.db.run(move |c| store::accounts::get(c, auth.tenant_id, id)).await?.ok_or_else(|| ApiError::not_found("account"))?;
+    Ok(HttpResponse::Ok().json(HealthLogOut::from(crate::remote::health_check(&state, &a).await?)))
+}

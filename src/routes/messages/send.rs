@@ -84,7 +84,7 @@ async fn queue(
     let to = e164(&to);
     let payload = serde_json::to_value(&message).map_err(ApiError::internal)?;
     let kind = payload["type"].as_str().unwrap_or("text").to_string();
-    let template = message.template_ref().map(|(n, l, p)| (n.to_string(), l.to_string(), p));
+    let template = template_ref(&message);
     let (id, created) = state
         .db
         .run(move |c| {
@@ -105,7 +105,7 @@ async fn queue(
                 if phone.quality_rating == "RED" {
                     return Err(ApiError::conflict("ERR_QUALITY_DEGRADED", "this number's quality rating is RED; sending is paused"));
                 }
-                if let Some((name, language, params)) = &template {
+                if let Some((name, language, params, button_vars)) = &template {
                     let t = store::templates::by_name(c, account_id, name, language)?;
                     let t = t.filter(|t| t.status == "APPROVED").ok_or_else(|| {
                         ApiError::new(
@@ -119,7 +119,7 @@ async fn queue(
                     if *params != expected {
                         return Err(ApiError::field("message.template.components", &format!("expected_{expected}_body_parameters")));
                     }
-                    if ProviderKind::parse(&account.provider) == ProviderKind::Tata && message_has_button_variables(&payload) {
+                    if ProviderKind::parse(&account.provider) == ProviderKind::Tata && *button_vars {
                         return Err(ApiError::field("message.template.components", "ERR_BUTTON_VARIABLES_UNSUPPORTED"));
                     }
                 }
@@ -164,11 +164,18 @@ async fn queue(
     Ok((id, created))
 }
 
-/// Whether a template send's button parameters carry variables (Tata refuses those).
-fn message_has_button_variables(payload: &serde_json::Value) -> bool {
-    payload["template"]["components"]
-        .as_array()
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "button" && c["parameters"].as_array().is_some_and(|p| !p.is_empty())))
+/// A template send's name, language, body parameter count, and whether any button parameter
+/// fills a variable (Tata refuses those).
+fn template_ref(m: &MessageBody) -> Option<(String, String, usize, bool)> {
+    match m {
+        MessageBody::Template(t) => Some((
+            t.name.clone(),
+            t.language.clone(),
+            t.components.body.len(),
+            t.components.buttons.iter().any(|b| b.sub_type.is_variable()),
+        )),
+        _ => None,
+    }
 }
 
 async fn respond(state: &AppState, auth: AuthContext, id: i64, created: bool, wait: bool) -> ApiResult<HttpResponse> {

@@ -1,5 +1,7 @@
 //! Phone numbers: per account and across the tenant; add, list, get, update, delete, make default.
 
+pub mod provider;
+
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +25,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(get_phone_number)
         .service(update_phone_number)
         .service(delete_phone_number)
-        .service(set_default_phone_number);
+        .service(set_default_phone_number)
+        .service(provider::sync_phone_numbers)
+        .service(provider::register_phone_number)
+        .service(provider::request_phone_code)
+        .service(provider::verify_phone_code);
 }
 
 /// Phone-number statuses reported by providers.

@@ -1,0 +1,167 @@
+//! Crash safety of the outbox: a real `wabahub serve` is killed with SIGKILL mid-dispatch and
+//! restarted; no recipient may get a message twice and no message may be lost.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::fresh_database;
+use crate::setup::full_meta_setup;
+
+const MESSAGES: usize = 2000;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start(db: &str, dir: &std::path::Path, port: u16, provider: &str, outbox: bool) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_wabahub"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", db)
+        .env("WABAHUB_DATA_DIR", dir)
+        .env("META_GRAPH_URL", provider)
+        .env("OUTBOX_ENABLED", outbox.to_string())
+        .env("OUTBOX_LEASE_SECS", "3")
+        .env("PROVIDER_TIMEOUT_SECS", "2")
+        .env("HEALTH_CHECK_INTERVAL_SECS", "0")
+        .env("TEMPLATE_SYNC_INTERVAL_SECS", "0")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start wabahub")
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    for _ in 0..300 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("wabahub did not come up");
+}
+
+/// Every message of the tenant, through the paginated API.
+async fn all_messages(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/api/v1/messages?limit=500");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        out.extend(page["data"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return out,
+        }
+    }
+}
+
+#[actix_web::test]
+async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
+    let fake = MockServer::start().await;
+    let ok = |req: &wiremock::Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        ResponseTemplate::new(200)
+            .set_delay(Duration::from_millis(150))
+            .set_body_json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.{}", body["to"].as_str().unwrap_or_default())}]}))
+    };
+    Mock::given(method("POST")).respond_with(ok).mount(&fake).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(dir.path());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+
+    // Queue everything with the outbox off, so the kill lands mid-dispatch, not mid-queueing.
+    let mut server = start(&db, dir.path(), port, &fake.uri(), false);
+    wait_healthy(&client, &base).await;
+    let signup: Value = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({"tenant_name": "Crash", "name": "C", "email": "crash@example.com", "password": "password123"}))
+        .send().await.unwrap().json().await.unwrap();
+    let token = signup["tokens"]["access_token"].as_str().unwrap().to_string();
+    let setup: Value = client
+        .post(format!("{base}/api/v1/accounts/setup"))
+        .bearer_auth(&token)
+        .json(&full_meta_setup("Crash", "+14155550100", "7001"))
+        .send().await.unwrap().json().await.unwrap();
+    let account = setup["account"]["id"].as_i64().unwrap();
+    let phone = setup["phone_number"]["id"].as_i64().unwrap();
+    client.patch(format!("{base}/api/v1/phone-numbers/{phone}")).bearer_auth(&token).json(&json!({"throughput_mps": 1000})).send().await.unwrap();
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+    let mut tasks = Vec::new();
+    for i in 0..MESSAGES {
+        let (client, base, token, sem) = (client.clone(), base.clone(), token.clone(), sem.clone());
+        tasks.push(actix_web::rt::spawn(async move {
+            let _p = sem.acquire().await.unwrap();
+            let body = json!({"account_id": account, "to": format!("+1202{i:07}"), "message": {"type": "text", "body": "crash test"}});
+            let res = client.post(format!("{base}/api/v1/messages")).bearer_auth(token).json(&body).send().await.unwrap();
+            assert_eq!(res.status(), 202);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Dispatch, and kill -9 once a few hundred messages reached the provider.
+    let mut server = start(&db, dir.path(), port, &fake.uri(), true);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.received_requests().await.unwrap().len() < 300 {
+        assert!(Instant::now() < deadline, "dispatch did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let at_kill = fake.received_requests().await.unwrap().len();
+    assert!(at_kill < MESSAGES, "the kill came too late to test anything");
+
+    // Restart and let it finish.
+    let mut server = start(&db, dir.path(), port, &fake.uri(), true);
+    wait_healthy(&client, &base).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let messages = loop {
+        let all = all_messages(&client, &base, &token).await;
+        if all.iter().all(|m| m["status"] != "queued" && m["status"] != "sending") {
+            break all;
+        }
+        assert!(Instant::now() < deadline, "messages still pending after restart");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let mut received: HashMap<String, usize> = HashMap::new();
+    for r in fake.received_requests().await.unwrap() {
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        *received.entry(body["to"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    let twice: Vec<_> = received.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "recipients messaged twice: {twice:?}");
+    assert_eq!(messages.len(), MESSAGES, "messages were lost");
+    let mut by_status: HashMap<String, usize> = HashMap::new();
+    for m in &messages {
+        *by_status.entry(m["status"].as_str().unwrap().to_string()).or_default() += 1;
+        let to = m["recipient"].as_str().unwrap().trim_start_matches('+');
+        match m["status"].as_str().unwrap() {
+            "sent" => assert_eq!(received.get(to), Some(&1), "sent message {to} never reached the provider"),
+            "unknown" => {}
+            other => panic!("message {to} ended {other}"),
+        }
+    }
+    assert_eq!(by_status.get("sent").copied().unwrap_or(0) + by_status.get("unknown").copied().unwrap_or(0), MESSAGES);
+    assert!(by_status.get("unknown").copied().unwrap_or(0) <= 128, "too many unknown: {by_status:?}");
+    for to in received.keys() {
+        let m = messages.iter().find(|m| m["recipient"].as_str().unwrap().trim_start_matches('+') == to.as_str()).unwrap();
+        assert!(m["status"] == "sent" || m["status"] == "unknown", "{to} reached the provider but ended {}", m["status"]);
+    }
+}
