@@ -78,7 +78,10 @@ impl ApiError {
         Self::validation(FieldErrors::from([(field.to_string(), vec![code.to_string()])]))
     }
     pub fn rate_limited(retry_after_secs: u64, detail: impl Into<String>) -> Self {
-        ApiError { retry_after: Some(retry_after_secs.max(1)), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail) }
+        ApiError {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+        }
     }
     /// Logs the cause and answers 500 with no internal text.
     pub fn internal(cause: impl std::fmt::Display) -> Self {

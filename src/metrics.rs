@@ -49,7 +49,8 @@ impl Metrics {
             for (ci, n) in self.requests[mi].iter().enumerate() {
                 let n = n.load(Relaxed);
                 if n > 0 {
-                    let _ = writeln!(out, "wabahub_http_requests_total{{method=\"{method}\",status=\"{}xx\"}} {n}", ci + 1);
+                    let _ =
+                        writeln!(out, "wabahub_http_requests_total{{method=\"{method}\",status=\"{}xx\"}} {n}", ci + 1);
                 }
             }
         }
@@ -62,7 +63,11 @@ impl Metrics {
         }
         let count = self.latency_count.load(Relaxed);
         let _ = writeln!(out, "wabahub_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "wabahub_http_request_duration_seconds_sum {}", self.latency_sum_micros.load(Relaxed) as f64 / 1e6);
+        let _ = writeln!(
+            out,
+            "wabahub_http_request_duration_seconds_sum {}",
+            self.latency_sum_micros.load(Relaxed) as f64 / 1e6
+        );
         let _ = writeln!(out, "wabahub_http_request_duration_seconds_count {count}");
         out.push_str("# HELP wabahub_db_pool_connections Database pool connections.\n");
         out.push_str("# TYPE wabahub_db_pool_connections gauge\n");

@@ -79,9 +79,12 @@ fn add_standard_errors(op: &mut Operation, path: &str) {
 
 /// Builds the full document from the registered routes.
 pub fn spec() -> OpenApi {
-    let (_, mut api) = App::new().into_utoipa_app().openapi(Base::openapi()).configure(crate::routes::configure).split_for_parts();
+    let (_, mut api) =
+        App::new().into_utoipa_app().openapi(Base::openapi()).configure(crate::routes::configure).split_for_parts();
     for (path, item) in api.paths.paths.iter_mut() {
-        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+        for op in
+            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+        {
             add_standard_errors(op, path);
         }
     }

@@ -46,7 +46,8 @@ impl AuthContext {
 
     /// The user behind the request (API keys have none).
     pub fn user(&self) -> ApiResult<i64> {
-        self.user_id.ok_or_else(|| ApiError::forbidden("user_required", "this action needs a user token, not an API key"))
+        self.user_id
+            .ok_or_else(|| ApiError::forbidden("user_required", "this action needs a user token, not an API key"))
     }
 }
 
@@ -61,15 +62,14 @@ fn bearer(req: &HttpRequest) -> ApiResult<String> {
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::unauthorized("invalid_credentials", "the Authorization header must be Bearer <token>"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("invalid_credentials", "the Authorization header must be Bearer <token>")
+        })?;
     Ok(token.to_string())
 }
 
 async fn authenticate(req: HttpRequest) -> ApiResult<AuthContext> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("AppState missing"))?
-        .clone();
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("AppState missing"))?.clone();
     let token = bearer(&req)?;
     let tenant_override = match req.headers().get(TENANT_HEADER) {
         None => None,
@@ -107,7 +107,10 @@ async fn authenticate(req: HttpRequest) -> ApiResult<AuthContext> {
         ctx.principal.tenant_id = TenantId(tid);
     }
     if ctx.tenant_suspended && !ctx.principal.platform_admin {
-        return Err(ApiError::forbidden("tenant_suspended", "this tenant is suspended; contact the platform administrator"));
+        return Err(ApiError::forbidden(
+            "tenant_suspended",
+            "this tenant is suspended; contact the platform administrator",
+        ));
     }
     Ok(ctx.principal)
 }

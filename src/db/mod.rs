@@ -71,9 +71,8 @@ impl r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
-        connect(&self.url).map_err(|e| {
-            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!("{e:#}")))
-        })
+        connect(&self.url)
+            .map_err(|e| diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!("{e:#}"))))
     }
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
         conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)

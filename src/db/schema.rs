@@ -108,11 +108,4 @@ diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(accounts -> tenants (tenant_id));
 diesel::joinable!(phone_numbers -> accounts (account_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    tenants,
-    users,
-    refresh_tokens,
-    api_keys,
-    accounts,
-    phone_numbers,
-);
+diesel::allow_tables_to_appear_in_same_query!(tenants, users, refresh_tokens, api_keys, accounts, phone_numbers,);

@@ -1,7 +1,5 @@
 //! WABA accounts.
 
-
-
 use crate::crypto::Vault;
 use crate::db::DbConn;
 

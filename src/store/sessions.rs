@@ -51,7 +51,8 @@ pub fn consume(conn: &mut DbConn, token_hash: &str) -> QueryResult<Refresh> {
 /// Revokes one token (logout); true when it existed and was live.
 pub fn revoke(conn: &mut DbConn, token_hash: &str) -> QueryResult<bool> {
     diesel::update(
-        refresh_tokens::table.filter(refresh_tokens::token_hash.eq(token_hash).and(refresh_tokens::revoked_at.is_null())),
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash).and(refresh_tokens::revoked_at.is_null())),
     )
     .set(refresh_tokens::revoked_at.eq(now()))
     .execute(conn)
@@ -59,7 +60,9 @@ pub fn revoke(conn: &mut DbConn, token_hash: &str) -> QueryResult<bool> {
 }
 
 pub fn revoke_all(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id).and(refresh_tokens::revoked_at.is_null())))
-        .set(refresh_tokens::revoked_at.eq(now()))
-        .execute(conn)
+    diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id).and(refresh_tokens::revoked_at.is_null())),
+    )
+    .set(refresh_tokens::revoked_at.eq(now()))
+    .execute(conn)
 }

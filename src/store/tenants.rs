@@ -30,7 +30,12 @@ pub struct Usage {
 pub fn create(conn: &mut DbConn, name: &str) -> QueryResult<Tenant> {
     let ts = now();
     diesel::insert_into(tenants::table)
-        .values((tenants::name.eq(name), tenants::status.eq("active"), tenants::created_at.eq(ts), tenants::updated_at.eq(ts)))
+        .values((
+            tenants::name.eq(name),
+            tenants::status.eq("active"),
+            tenants::created_at.eq(ts),
+            tenants::updated_at.eq(ts),
+        ))
         .returning(tenants::all_columns)
         .get_result(conn)
 }

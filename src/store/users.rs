@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use crate::auth::context::{AuthContext, Authenticated};
 use crate::auth::Role;
+use crate::auth::context::{AuthContext, Authenticated};
 use crate::db::schema::{tenants, users};
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
@@ -96,13 +96,16 @@ pub fn list(conn: &mut DbConn, tenant: TenantId, page: Page) -> QueryResult<Vec<
 }
 
 pub fn count_owners(conn: &mut DbConn, tenant: TenantId) -> QueryResult<i64> {
-    users::table
-        .filter(users::tenant_id.eq(tenant.0).and(users::role.eq("owner")))
-        .count()
-        .get_result(conn)
+    users::table.filter(users::tenant_id.eq(tenant.0).and(users::role.eq("owner"))).count().get_result(conn)
 }
 
-pub fn update(conn: &mut DbConn, tenant: TenantId, id: i64, name: Option<&str>, role: Option<Role>) -> QueryResult<Option<User>> {
+pub fn update(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    id: i64,
+    name: Option<&str>,
+    role: Option<Role>,
+) -> QueryResult<Option<User>> {
     let target = users::table.filter(users::tenant_id.eq(tenant.0).and(users::id.eq(id)));
     let current = target.select(User::as_select()).first(conn).optional()?;
     let Some(current) = current else { return Ok(None) };

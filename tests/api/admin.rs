@@ -16,14 +16,25 @@ async fn platform_admin_lists_creates_and_sets_quotas() {
     assert_eq!(ann["usage"]["accounts"], 0);
 
     let created = app
-        .post("/api/v1/admin/tenants", &root, json!({"name": "Beta", "owner": {"email": "b@example.com", "name": "B", "password": "bpassword"}}))
+        .post(
+            "/api/v1/admin/tenants",
+            &root,
+            json!({"name": "Beta", "owner": {"email": "b@example.com", "name": "B", "password": "bpassword"}}),
+        )
         .await
         .expect(201);
     assert_eq!(created["owner"]["role"], "owner");
     let beta = created["tenant"]["id"].as_i64().unwrap();
     app.login("b@example.com", "bpassword").await;
 
-    let q = app.put(&format!("/api/v1/admin/tenants/{beta}/quotas"), &root, json!({"max_accounts": 3, "daily_message_quota": 1000})).await.expect(200);
+    let q = app
+        .put(
+            &format!("/api/v1/admin/tenants/{beta}/quotas"),
+            &root,
+            json!({"max_accounts": 3, "daily_message_quota": 1000}),
+        )
+        .await
+        .expect(200);
     assert_eq!(q["max_accounts"], 3);
     assert_eq!(q["daily_message_quota"], 1000);
     app.put(&format!("/api/v1/admin/tenants/{beta}/quotas"), &root, json!({"max_accounts": -1}))
@@ -38,7 +49,10 @@ async fn platform_admin_lists_creates_and_sets_quotas() {
 async fn suspension_blocks_users_and_keys_until_reactivated() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
-    let key = app.post("/api/v1/api-keys", &t.token, json!({"name": "k"})).await.expect(201)["key"].as_str().unwrap().to_string();
+    let key = app.post("/api/v1/api-keys", &t.token, json!({"name": "k"})).await.expect(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let root = app.platform_admin().await;
     let s = app.post(&format!("/api/v1/admin/tenants/{}/suspend", t.id), &root, json!({})).await.expect(200);
     assert_eq!(s["status"], "suspended");
@@ -57,9 +71,17 @@ async fn platform_admin_acts_inside_a_tenant_with_header() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
     let root = app.platform_admin().await;
-    let res = app.client.get(app.url("/api/v1/users")).bearer_auth(&root).header("x-tenant-id", t.id.to_string()).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/users"))
+        .bearer_auth(&root)
+        .header("x-tenant-id", t.id.to_string())
+        .send()
+        .await
+        .unwrap();
     let users = TestApp::read(res).await.expect(200);
     assert_eq!(users["data"][0]["email"], "ann@example.com");
-    let res = app.client.get(app.url("/api/v1/users")).bearer_auth(&t.token).header("x-tenant-id", "1").send().await.unwrap();
+    let res =
+        app.client.get(app.url("/api/v1/users")).bearer_auth(&t.token).header("x-tenant-id", "1").send().await.unwrap();
     TestApp::read(res).await.problem(403, "platform_admin_required");
 }

@@ -37,5 +37,7 @@ async fn member_keys_cannot_manage() {
     assert_eq!(created["role"], "member");
     let key = created["key"].as_str().unwrap();
     app.post("/api/v1/api-keys", key, json!({"name": "x"})).await.problem(403, "insufficient_role");
-    app.post("/api/v1/api-keys", &t.token, json!({"name": "x", "role": "owner"})).await.problem(422, "validation_failed");
+    app.post("/api/v1/api-keys", &t.token, json!({"name": "x", "role": "owner"}))
+        .await
+        .problem(422, "validation_failed");
 }

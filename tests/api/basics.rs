@@ -39,7 +39,10 @@ fn committed_openapi_is_current() {
         std::fs::write(path, &current).unwrap();
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(committed == current, "openapi/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test --test api committed_openapi`");
+    assert!(
+        committed == current,
+        "openapi/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test --test api committed_openapi`"
+    );
 }
 
 #[test]
@@ -73,19 +76,46 @@ async fn unknown_routes_and_methods_are_problems() {
 async fn bad_bodies_are_4xx_and_change_nothing() {
     let app = spawn_app().await;
     let signup = "/api/v1/auth/signup";
-    let res = app.client.post(app.url(signup)).header("content-type", "application/json").body("{\"tenant_name\":").send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url(signup))
+        .header("content-type", "application/json")
+        .body("{\"tenant_name\":")
+        .send()
+        .await
+        .unwrap();
     TestApp::read(res).await.problem(400, "malformed_json");
     let res = app.client.post(app.url(signup)).header("content-type", "text/plain").body("hi").send().await.unwrap();
     TestApp::read(res).await.problem(415, "unsupported_media_type");
-    let res = app.call("POST", signup, None, Some(json!({"tenant_name": 5, "name": "a", "email": "a@b.co", "password": "password1"}))).await;
+    let res = app
+        .call(
+            "POST",
+            signup,
+            None,
+            Some(json!({"tenant_name": 5, "name": "a", "email": "a@b.co", "password": "password1"})),
+        )
+        .await;
     assert_eq!(res.problem(422, "validation_failed")["errors"]["tenant_name"], json!(["invalid_type"]));
-    let res = app.call("POST", signup, None, Some(json!({"name": "a", "email": "a@b.co", "password": "password1"}))).await;
+    let res =
+        app.call("POST", signup, None, Some(json!({"name": "a", "email": "a@b.co", "password": "password1"}))).await;
     assert_eq!(res.problem(422, "validation_failed")["errors"]["tenant_name"], json!(["required"]));
     let big = "x".repeat(100 * 1024);
-    let res = app.call("POST", signup, None, Some(json!({"tenant_name": big, "name": "a", "email": "a@b.co", "password": "password1"}))).await;
+    let res = app
+        .call(
+            "POST",
+            signup,
+            None,
+            Some(json!({"tenant_name": big, "name": "a", "email": "a@b.co", "password": "password1"})),
+        )
+        .await;
     res.problem(413, "payload_too_large");
     // None of the refused signups created anything: the email is still free.
-    app.call("POST", signup, None, Some(json!({"tenant_name": "T", "name": "a", "email": "a@b.co", "password": "password1"})))
-        .await
-        .expect(201);
+    app.call(
+        "POST",
+        signup,
+        None,
+        Some(json!({"tenant_name": "T", "name": "a", "email": "a@b.co", "password": "password1"})),
+    )
+    .await
+    .expect(201);
 }

@@ -9,12 +9,19 @@ async fn owner_manages_users_and_roles() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
     let bob = app
-        .post("/api/v1/users", &t.token, json!({"email": "bob@example.com", "name": "Bob", "role": "admin", "password": "bobpassword"}))
+        .post(
+            "/api/v1/users",
+            &t.token,
+            json!({"email": "bob@example.com", "name": "Bob", "role": "admin", "password": "bobpassword"}),
+        )
         .await
         .expect(201);
     assert_eq!(bob["role"], "admin");
     assert!(bob.get("temporary_password").is_none());
-    let carl = app.post("/api/v1/users", &t.token, json!({"email": "carl@example.com", "name": "Carl", "role": "member"})).await.expect(201);
+    let carl = app
+        .post("/api/v1/users", &t.token, json!({"email": "carl@example.com", "name": "Carl", "role": "member"}))
+        .await
+        .expect(201);
     let temp = carl["temporary_password"].as_str().unwrap();
     let carl_token = app.login("carl@example.com", temp).await;
     let list = app.get("/api/v1/users?limit=2", &t.token).await.expect(200);
@@ -35,7 +42,8 @@ async fn owner_manages_users_and_roles() {
         .problem(403, "insufficient_role");
     app.delete(&format!("/api/v1/users/{}", t.user_id), &bob_token).await.problem(403, "insufficient_role");
     let carl_id = carl["id"].as_i64().unwrap();
-    let updated = app.patch(&format!("/api/v1/users/{carl_id}"), &bob_token, json!({"role": "admin"})).await.expect(200);
+    let updated =
+        app.patch(&format!("/api/v1/users/{carl_id}"), &bob_token, json!({"role": "admin"})).await.expect(200);
     assert_eq!(updated["role"], "admin");
     // Role changes take effect on the next request, without a new token.
     app.get("/api/v1/api-keys", &carl_token).await.expect(200);

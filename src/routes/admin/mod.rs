@@ -100,7 +100,11 @@ async fn load_one(state: &AppState, id: i64) -> ApiResult<AdminTenantOut> {
 /// Every tenant with its usage, newest first.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Paginated<AdminTenantOut>)))]
 #[get("/admin/tenants")]
-pub async fn list_tenants(state: web::Data<AppState>, auth: AuthContext, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_tenants(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     auth.require_platform_admin()?;
     let page = q.page()?;
     let (rows, mut usage) = state
@@ -111,10 +115,15 @@ pub async fn list_tenants(state: web::Data<AppState>, auth: AuthContext, q: web:
             Ok::<_, diesel::result::Error>((rows, store::tenants::usage(c, &ids)?))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |t| t.id, |t| {
-        let u = usage.remove(&t.id).unwrap_or_default();
-        AdminTenantOut::new(t, u)
-    })))
+    Ok(HttpResponse::Ok().json(Paginated::from_rows(
+        rows,
+        page,
+        |t| t.id,
+        |t| {
+            let u = usage.remove(&t.id).unwrap_or_default();
+            AdminTenantOut::new(t, u)
+        },
+    )))
 }
 
 /// Creates a tenant, optionally with its first owner.
@@ -123,7 +132,11 @@ pub async fn list_tenants(state: web::Data<AppState>, auth: AuthContext, q: web:
     (status = 409, description = "owner email already registered", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/admin/tenants")]
-pub async fn create_tenant(state: web::Data<AppState>, auth: AuthContext, body: ValidatedJson<CreateTenantRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_tenant(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    body: ValidatedJson<CreateTenantRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_platform_admin()?;
     let req = body.0;
     let owner = match req.owner {
@@ -186,14 +199,22 @@ async fn set_status(state: &AppState, auth: &AuthContext, id: i64, status: &'sta
 /// Suspends a tenant: its users and keys get 403 `tenant_suspended` until reactivated.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = AdminTenantOut)))]
 #[post("/admin/tenants/{id}/suspend")]
-pub async fn suspend_tenant(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn suspend_tenant(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     set_status(&state, &auth, id.into_inner(), "suspended").await
 }
 
 /// Reactivates a suspended tenant.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = AdminTenantOut)))]
 #[post("/admin/tenants/{id}/reactivate")]
-pub async fn reactivate_tenant(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn reactivate_tenant(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     set_status(&state, &auth, id.into_inner(), "active").await
 }
 

@@ -73,7 +73,11 @@ pub struct CreatedApiKey {
 /// Lists the tenant's keys (prefixes only).
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Paginated<ApiKeyOut>)))]
 #[get("/api-keys")]
-pub async fn list_api_keys(state: web::Data<AppState>, auth: AuthContext, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let page = q.page()?;
     let rows = state.db.run(move |c| store::api_keys::list(c, auth.tenant_id, page)).await?;
@@ -83,7 +87,11 @@ pub async fn list_api_keys(state: web::Data<AppState>, auth: AuthContext, q: web
 /// Creates a key. Use it as `Authorization: Bearer whk_…`.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), request_body = CreateApiKeyRequest, responses((status = 201, body = CreatedApiKey)))]
 #[post("/api-keys")]
-pub async fn create_api_key(state: web::Data<AppState>, auth: AuthContext, body: ValidatedJson<CreateApiKeyRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    body: ValidatedJson<CreateApiKeyRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let req = body.0;
     let role = match req.role {
@@ -105,7 +113,11 @@ pub async fn create_api_key(state: web::Data<AppState>, auth: AuthContext, body:
 /// Revokes a key; it stops working at once.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 204, description = "revoked")))]
 #[delete("/api-keys/{id}")]
-pub async fn delete_api_key(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn delete_api_key(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
     state

@@ -84,7 +84,11 @@ pub async fn signup(state: web::Data<AppState>, body: ValidatedJson<SignupReques
     (status = 429, description = "too many failed attempts", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/login")]
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidatedJson<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: ValidatedJson<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let email = normalize_email(&body.0.email);
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     if let Some(wait) = state.login_limiter.check(&email, &ip) {
@@ -123,12 +127,17 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequ
                 "this refresh token was already used; all sessions were signed out",
             ));
         }
-        Refresh::Invalid => return Err(ApiError::unauthorized("invalid_refresh_token", "the refresh token is invalid or expired")),
+        Refresh::Invalid => {
+            return Err(ApiError::unauthorized("invalid_refresh_token", "the refresh token is invalid or expired"));
+        }
     };
     let auth = state.db.run(move |c| store::users::authenticate(c, user_id)).await?;
     let auth = auth.ok_or_else(|| ApiError::unauthorized("invalid_refresh_token", "the user no longer exists"))?;
     if auth.tenant_suspended && !auth.principal.platform_admin {
-        return Err(ApiError::forbidden("tenant_suspended", "this tenant is suspended; contact the platform administrator"));
+        return Err(ApiError::forbidden(
+            "tenant_suspended",
+            "this tenant is suspended; contact the platform administrator",
+        ));
     }
     Ok(HttpResponse::Ok().json(issue_tokens(&state, user_id, auth.principal.tenant_id.0).await?))
 }

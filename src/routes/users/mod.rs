@@ -53,7 +53,10 @@ pub struct CreatedUser {
 fn check_role_change(auth: &AuthContext, target_current: Option<Role>, new_role: Option<Role>) -> ApiResult<()> {
     let touches_owner = target_current == Some(Role::Owner) || new_role == Some(Role::Owner);
     if touches_owner && auth.role != Role::Owner && !auth.platform_admin {
-        return Err(ApiError::forbidden("insufficient_role", "only an owner can grant, change or remove the owner role"));
+        return Err(ApiError::forbidden(
+            "insufficient_role",
+            "only an owner can grant, change or remove the owner role",
+        ));
     }
     Ok(())
 }
@@ -61,7 +64,11 @@ fn check_role_change(auth: &AuthContext, target_current: Option<Role>, new_role:
 /// Lists the tenant's users, newest first.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Paginated<UserOut>)))]
 #[get("/users")]
-pub async fn list_users(state: web::Data<AppState>, auth: AuthContext, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_users(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let page = q.page()?;
     let rows = state.db.run(move |c| store::users::list(c, auth.tenant_id, page)).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |u| u.id, UserOut::from)))
@@ -73,7 +80,11 @@ pub async fn list_users(state: web::Data<AppState>, auth: AuthContext, q: web::Q
     (status = 409, description = "email already registered", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/users")]
-pub async fn create_user(state: web::Data<AppState>, auth: AuthContext, body: ValidatedJson<CreateUserRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_user(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    body: ValidatedJson<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let req = body.0;
     check_role_change(&auth, None, Some(req.role))?;
