@@ -6,4 +6,6 @@ mod admin;
 mod api_keys;
 mod auth;
 mod basics;
+mod cli;
+mod schema;
 mod users;
