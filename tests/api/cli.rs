@@ -135,3 +135,22 @@ fn production_refuses_to_start_without_keys() {
     assert_failure(&out, &["FERNET_KEYS must be set"]);
     assert!(!dir.path().join("data").exists(), "production must not generate keys");
 }
+
+/// Every variable `src/config.rs` reads is documented in `.env.example` (DESIGN.md §3).
+#[test]
+fn every_setting_is_in_env_example() {
+    let config = include_str!("../../src/config.rs");
+    let example = include_str!("../../.env.example");
+    let mut names = Vec::new();
+    for call in ["var(\"", "parse_var(\"", "parse_bool(\""] {
+        for (i, _) in config.match_indices(call) {
+            let rest = &config[i + call.len()..];
+            names.push(&rest[..rest.find('"').unwrap()]);
+        }
+    }
+    assert!(names.len() > 15, "found too few settings in src/config.rs: {names:?}");
+    for name in names {
+        let documented = example.lines().any(|l| l.trim_start_matches(['#', ' ']).starts_with(&format!("{name}=")));
+        assert!(documented, "{name} is read in src/config.rs but not documented in .env.example");
+    }
+}
