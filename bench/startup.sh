@@ -23,7 +23,7 @@ for i in $(seq 1 "$RUNS"); do
     start_server "$data"
     warm+=("$START_MS")
     stop_server
-    printf 'run %d: cold start %d ms, restart %d ms, idle RSS %s MiB\n' "$i" "${cold[-1]}" "${warm[-1]}" "${rss[-1]}"
+    printf 'run %d: cold start %s ms, restart %s ms, idle RSS %s MiB\n' "$i" "${cold[-1]}" "${warm[-1]}" "${rss[-1]}"
 done
 
 echo
