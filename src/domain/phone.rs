@@ -30,10 +30,7 @@ impl PhoneNumber {
     /// Parses `+<digits>` (spaces, dashes, dots and brackets are ignored; `00` counts as `+`).
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
         let trimmed = input.trim();
-        let rest = trimmed
-            .strip_prefix('+')
-            .or_else(|| trimmed.strip_prefix("00"))
-            .ok_or(PhoneError::Format)?;
+        let rest = trimmed.strip_prefix('+').or_else(|| trimmed.strip_prefix("00")).ok_or(PhoneError::Format)?;
         let mut digits = String::with_capacity(15);
         for ch in rest.chars() {
             match ch {

@@ -107,10 +107,7 @@ pub fn list(conn: &mut DbConn, tenant: TenantId, page: Page) -> QueryResult<Vec<
 }
 
 pub fn count_owners(conn: &mut DbConn, tenant: TenantId) -> QueryResult<i64> {
-    users::table
-        .filter(users::tenant_id.eq(tenant.0).and(users::role.eq("owner")))
-        .count()
-        .get_result(conn)
+    users::table.filter(users::tenant_id.eq(tenant.0).and(users::role.eq("owner"))).count().get_result(conn)
 }
 
 pub fn update(

@@ -55,15 +55,14 @@ fn pg_template(admin: &str) -> &'static str {
         let pid = std::process::id();
         let name = format!("wabahub_tpl_{pid}");
         let mut conn = PgConnection::establish(admin).expect("connect to TEST_DATABASE_URL");
-        let stale: Vec<String> = diesel::sql_query(
-            "SELECT datname AS name FROM pg_database WHERE datname LIKE 'wabahub\\_t%'",
-        )
-        .load::<NameRow>(&mut conn)
-        .expect("list databases")
-        .into_iter()
-        .map(|r| r.name)
-        .filter(|n| !n.ends_with(&format!("_{pid}")) && !n.contains(&format!("_{pid}_")))
-        .collect();
+        let stale: Vec<String> =
+            diesel::sql_query("SELECT datname AS name FROM pg_database WHERE datname LIKE 'wabahub\\_t%'")
+                .load::<NameRow>(&mut conn)
+                .expect("list databases")
+                .into_iter()
+                .map(|r| r.name)
+                .filter(|n| !n.ends_with(&format!("_{pid}")) && !n.contains(&format!("_{pid}_")))
+                .collect();
         for db in stale {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"));
         }
@@ -337,9 +336,10 @@ pub async fn raw_dump(app: &TestApp) -> String {
         .unwrap();
         let mut out = String::new();
         for t in tables {
-            let rows: Vec<NameRow> = diesel::sql_query(format!("SELECT row_to_json(t)::text AS name FROM \"{}\" t", t.name))
-                .load(&mut conn)
-                .unwrap();
+            let rows: Vec<NameRow> =
+                diesel::sql_query(format!("SELECT row_to_json(t)::text AS name FROM \"{}\" t", t.name))
+                    .load(&mut conn)
+                    .unwrap();
             rows.into_iter().for_each(|r| out.push_str(&r.name));
         }
         out
