@@ -11,6 +11,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod providers;
 pub mod routes;
 pub mod state;
 pub mod startup;
