@@ -205,3 +205,7 @@ pub struct Interactive {
     pub footer: Option<String>,
     pub action: super::interactive::Action,
 }
+
+#[cfg(test)]
+#[path = "message_tests.rs"]
+mod tests;

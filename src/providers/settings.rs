@@ -40,6 +40,8 @@ pub struct ProviderConfig {
     pub meta_api_version: String,
     /// `TATA_BASE_URL`, used when the account has no base URL of its own.
     pub tata_base_url: String,
+    /// Where Tata's automation webhook (the send fallback) lives, when not on the send base URL.
+    pub tata_fallback_base_url: Option<String>,
     /// Total time allowed for one provider call.
     pub timeout: Duration,
     /// How long the sandbox keeps a new template `PENDING`.
@@ -52,6 +54,7 @@ impl Default for ProviderConfig {
             meta_graph_url: "https://graph.facebook.com".into(),
             meta_api_version: "v23.0".into(),
             tata_base_url: "https://wb.omni.tatatelebusiness.com".into(),
+            tata_fallback_base_url: None,
             timeout: Duration::from_secs(15),
             sandbox_approval_delay: Duration::from_secs(2),
         }

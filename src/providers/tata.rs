@@ -3,7 +3,8 @@
 //! `"source":"external"` and `"metaData":{"custom_callback_data": <our id>}`.
 //!
 //! **Fallback**: when that call cannot connect or answers 5xx, and the account has an
-//! integration id, the same body is posted to `POST {base}/automation/webhook` as
+//! integration id, the same body is posted to `POST {base}/automation/webhook` (or on
+//! `ProviderConfig::tata_fallback_base_url` when set) as
 //! `{"integration_id": <id>, "message": <body>}`. A timeout does not fall back: the first
 //! request may have reached Tata, and a message is never sent twice.
 //!
@@ -26,36 +27,39 @@ use super::types::*;
 pub struct TataProvider {
     http: reqwest::Client,
     base: String,
+    fallback_base: String,
     token: String,
     integration_id: Option<String>,
 }
 
 impl TataProvider {
     pub fn new(creds: ProviderCredentials, cfg: &ProviderConfig) -> Self {
-        let base = creds.tata_base_url.unwrap_or_else(|| cfg.tata_base_url.clone());
+        let base = creds.tata_base_url.unwrap_or_else(|| cfg.tata_base_url.clone()).trim_end_matches('/').to_string();
+        let fallback_base = cfg.tata_fallback_base_url.as_deref().map(|u| u.trim_end_matches('/').to_string());
         TataProvider {
             http: client(cfg.timeout),
-            base: base.trim_end_matches('/').to_string(),
+            fallback_base: fallback_base.unwrap_or_else(|| base.clone()),
+            base,
             token: creds.tata_token.unwrap_or_default(),
             integration_id: creds.tata_integration_id,
         }
     }
 
-    /// The primary call; `Ok(None)` when it failed in a way that allows the fallback.
-    async fn send_primary(&self, body: &Value) -> Result<Option<Value>, ProviderError> {
+    /// The primary call; `Ok(Err(e))` when it failed in a way that allows the fallback.
+    async fn send_primary(&self, body: &Value) -> Result<Result<Value, ProviderError>, ProviderError> {
         let url = format!("{}/whatsapp-cloud/messages", self.base);
         match self.http.post(url).bearer_auth(&self.token).json(body).send().await {
-            Err(e) if e.is_connect() => Ok(None),
+            Err(e) if e.is_connect() => Ok(Err(ProviderError::transport(&e))),
             Err(e) => Err(ProviderError::transport(&e)),
             Ok(response) => match read(response).await {
-                Err(e) if e.http_status.is_some_and(|s| s >= 500) => Ok(None),
-                other => other.map(Some),
+                Err(e) if e.http_status.is_some_and(|s| s >= 500) => Ok(Err(e)),
+                other => other.map(Ok),
             },
         }
     }
 
     async fn send_fallback(&self, integration_id: &str, body: Value) -> Result<Value, ProviderError> {
-        let url = format!("{}/automation/webhook", self.base);
+        let url = format!("{}/automation/webhook", self.fallback_base);
         let wrapped = json!({"integration_id": integration_id, "message": body});
         super::http::call(self.http.post(url).bearer_auth(&self.token).json(&wrapped)).await
     }
@@ -111,9 +115,9 @@ impl Provider for TataProvider {
             body["metaData"] = json!({"custom_callback_data": data});
         }
         let raw = match (self.send_primary(&body).await?, &self.integration_id) {
-            (Some(reply), _) => reply,
-            (None, Some(integration)) => self.send_fallback(integration, body).await?,
-            (None, None) => return Err(ProviderError::new(ProviderErrorKind::Transient, "Tata is unavailable")),
+            (Ok(reply), _) => reply,
+            (Err(_), Some(integration)) => self.send_fallback(integration, body).await?,
+            (Err(unavailable), None) => return Err(unavailable),
         };
         let id = message_id(&raw)
             .ok_or_else(|| ProviderError::new(ProviderErrorKind::Transient, "Tata reply carries no message id"))?;
