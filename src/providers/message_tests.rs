@@ -127,3 +127,18 @@ fn round_trips_through_json() {
         json!({"type": "coupon_code", "coupon_code": "SAVE10"})
     );
 }
+
+#[test]
+fn the_openapi_schema_names_every_body_type() {
+    use utoipa::PartialSchema;
+    let mut schemas = Vec::new();
+    <OutboundMessage as utoipa::ToSchema>::schemas(&mut schemas);
+    let names: Vec<String> = schemas.iter().map(|(name, _)| name.clone()).collect();
+    for expected in ["MessageBody", "TextBody", "TemplateBody", "Interactive", "MediaBody", "Action", "FlowAction"] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    let body = serde_json::to_value(super::MessageBody::schema()).unwrap().to_string();
+    for tag in ["\"text\"", "\"template\"", "\"interactive\"", "\"media\""] {
+        assert!(body.contains(tag), "{tag} missing from {body}");
+    }
+}

@@ -119,11 +119,7 @@ impl Provider for TataProvider {
             (Err(_), Some(integration)) => self.send_fallback(integration, body).await?,
             (Err(unavailable), None) => return Err(unavailable),
         };
-        let id = message_id(&raw)
-            .ok_or_else(|| ProviderError::new(ProviderErrorKind::Transient, "Tata reply carries no message id"))?;
-        let status =
-            raw.pointer("/messages/0/message_status").and_then(Value::as_str).unwrap_or("accepted").to_string();
-        Ok(SendReceipt { provider_message_id: id, status, raw })
+        SendReceipt::from_reply(message_id(&raw), raw)
     }
 
     async fn create_template(&self, template: &NewTemplate) -> Result<ProviderTemplate, ProviderError> {

@@ -13,6 +13,19 @@ pub struct SendReceipt {
     pub raw: Value,
 }
 
+impl SendReceipt {
+    /// The receipt for a 2xx send reply carrying `id`. A reply without an id is a `Permanent`
+    /// error, not a retry: the message may have gone out, and is never sent twice.
+    pub fn from_reply(id: Option<String>, raw: Value) -> Result<Self, super::ProviderError> {
+        let id = id.ok_or_else(|| {
+            super::ProviderError::new(super::ProviderErrorKind::Permanent, "the send was answered without a message id")
+        })?;
+        let status =
+            raw.pointer("/messages/0/message_status").and_then(Value::as_str).unwrap_or("accepted").to_string();
+        Ok(SendReceipt { provider_message_id: id, status, raw })
+    }
+}
+
 /// A template to submit for review; `components` are in Meta's creation format (reference §5).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewTemplate {

@@ -101,14 +101,6 @@ fn expect_success(reply: &Value, what: &str) -> Result<(), ProviderError> {
     }
 }
 
-/// Reads `messages[0].id` and `message_status` from a send reply.
-fn receipt(raw: Value) -> Result<SendReceipt, ProviderError> {
-    let id = raw.pointer("/messages/0/id").and_then(Value::as_str).map(str::to_string);
-    let id = id.ok_or_else(|| ProviderError::new(ProviderErrorKind::Transient, "send reply carries no message id"))?;
-    let status = raw.pointer("/messages/0/message_status").and_then(Value::as_str).unwrap_or("accepted").to_string();
-    Ok(SendReceipt { provider_message_id: id, status, raw })
-}
-
 #[async_trait]
 impl Provider for MetaProvider {
     fn kind(&self) -> &'static str {
@@ -117,7 +109,8 @@ impl Provider for MetaProvider {
 
     async fn send_message(&self, msg: &OutboundMessage) -> Result<SendReceipt, ProviderError> {
         let path = format!("{}/messages", self.phone_number_id);
-        receipt(self.post(&path, &msg.to_meta_json()).await?)
+        let raw = self.post(&path, &msg.to_meta_json()).await?;
+        SendReceipt::from_reply(raw.pointer("/messages/0/id").and_then(Value::as_str).map(str::to_string), raw)
     }
 
     async fn create_template(&self, template: &NewTemplate) -> Result<ProviderTemplate, ProviderError> {

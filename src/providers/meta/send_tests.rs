@@ -153,3 +153,16 @@ async fn held_messages_keep_their_status() {
         serde_json::from_value(json!({"to": "+919876543210", "body": {"type": "text", "body": "hi"}})).unwrap();
     assert_eq!(meta(&server).send_message(&msg).await.unwrap().status, "held_for_quality_assessment");
 }
+
+#[tokio::test]
+async fn a_reply_without_an_id_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": []})))
+        .mount(&server)
+        .await;
+    let msg: OutboundMessage =
+        serde_json::from_value(json!({"to": "+919876543210", "body": {"type": "text", "body": "hi"}})).unwrap();
+    let err = meta(&server).send_message(&msg).await.unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
+}
