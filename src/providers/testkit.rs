@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
+use super::message::OutboundMessage;
 use super::meta::MetaProvider;
 use super::settings::{ProviderConfig, ProviderCredentials};
 
@@ -43,4 +44,9 @@ pub fn graph_error(code: i64, message: &str) -> Value {
     json!({"error": {"message": message, "type": "OAuthException", "code": code,
         "error_data": {"messaging_product": "whatsapp", "details": format!("details of {code}")},
         "fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam"}})
+}
+
+/// A text message to +91 98765 43210.
+pub fn text_message() -> OutboundMessage {
+    serde_json::from_value(json!({"to": "+919876543210", "body": {"type": "text", "body": "hi"}})).unwrap()
 }

@@ -7,9 +7,9 @@ use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::providers::Provider;
 use crate::providers::ProviderErrorKind::{self, *};
 use crate::providers::testkit::*;
-use crate::providers::{OutboundMessage, Provider};
 
 /// (code, HTTP status Meta answers with, expected kind, retryable).
 const TABLE: &[(i64, u16, ProviderErrorKind, bool)] = &[
@@ -80,10 +80,6 @@ const TABLE: &[(i64, u16, ProviderErrorKind, bool)] = &[
     (2388293, 400, Permanent, false),
     (2388299, 400, Permanent, false),
 ];
-
-fn text_message() -> OutboundMessage {
-    serde_json::from_value(json!({"to": "+919876543210", "body": {"type": "text", "body": "hi"}})).unwrap()
-}
 
 #[tokio::test]
 async fn every_documented_code_maps_to_its_kind() {

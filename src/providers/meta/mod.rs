@@ -10,6 +10,7 @@ mod templates;
 
 use async_trait::async_trait;
 use reqwest::multipart::Form;
+use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 
 use super::Provider;
@@ -42,28 +43,36 @@ impl MetaProvider {
         }
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}/{}", self.base, path)
+    /// An authorised request to `{base}/{path}`; refused before any call when the account lacks
+    /// its token or the id the path starts with.
+    fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, ProviderError> {
+        if self.token.is_empty() {
+            return Err(ProviderError::new(ProviderErrorKind::AuthFailed, "the account has no Meta access token"));
+        }
+        if path.is_empty() || path.starts_with('/') {
+            return Err(ProviderError::new(ProviderErrorKind::Permanent, "the account has no WABA or phone number id"));
+        }
+        Ok(self.http.request(method, format!("{}/{}", self.base, path)).bearer_auth(&self.token))
     }
 
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ProviderError> {
-        call(self.http.get(self.url(path)).bearer_auth(&self.token).query(query)).await
+        call(self.request(Method::GET, path)?.query(query)).await
     }
 
     async fn post(&self, path: &str, body: &Value) -> Result<Value, ProviderError> {
-        call(self.http.post(self.url(path)).bearer_auth(&self.token).json(body)).await
+        call(self.request(Method::POST, path)?.json(body)).await
     }
 
     async fn post_empty(&self, path: &str) -> Result<Value, ProviderError> {
-        call(self.http.post(self.url(path)).bearer_auth(&self.token)).await
+        call(self.request(Method::POST, path)?).await
     }
 
     async fn post_form(&self, path: &str, form: Form) -> Result<Value, ProviderError> {
-        call(self.http.post(self.url(path)).bearer_auth(&self.token).multipart(form)).await
+        call(self.request(Method::POST, path)?.multipart(form)).await
     }
 
     async fn delete(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ProviderError> {
-        call(self.http.delete(self.url(path)).bearer_auth(&self.token).query(query)).await
+        call(self.request(Method::DELETE, path)?.query(query)).await
     }
 
     /// Every item of a paged list: follows `paging.cursors.after` while `paging.next` is present.

@@ -149,8 +149,7 @@ async fn held_messages_keep_their_status() {
         )
         .mount(&server)
         .await;
-    let msg: OutboundMessage =
-        serde_json::from_value(json!({"to": "+919876543210", "body": {"type": "text", "body": "hi"}})).unwrap();
+    let msg = text_message();
     assert_eq!(meta(&server).send_message(&msg).await.unwrap().status, "held_for_quality_assessment");
 }
 
@@ -161,8 +160,21 @@ async fn a_reply_without_an_id_is_not_retried() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": []})))
         .mount(&server)
         .await;
-    let msg: OutboundMessage =
-        serde_json::from_value(json!({"to": "+919876543210", "body": {"type": "text", "body": "hi"}})).unwrap();
+    let msg = text_message();
     let err = meta(&server).send_message(&msg).await.unwrap_err();
     assert!(!err.is_retryable(), "{err}");
+}
+
+#[tokio::test]
+async fn missing_credentials_are_refused_before_any_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
+    let msg = text_message();
+    let cfg = config(&server);
+    let no_token = crate::providers::ProviderCredentials { access_token: None, ..meta_creds() };
+    let err = crate::providers::build("meta", no_token, &cfg).send_message(&msg).await.unwrap_err();
+    assert_eq!(err.kind, crate::providers::ProviderErrorKind::AuthFailed);
+    let no_number = crate::providers::ProviderCredentials { phone_number_id: None, ..meta_creds() };
+    let err = crate::providers::build("meta", no_number, &cfg).send_message(&msg).await.unwrap_err();
+    assert_eq!(err.kind, crate::providers::ProviderErrorKind::Permanent);
 }
