@@ -67,9 +67,17 @@ impl ProviderError {
         ProviderError { kind, code: None, message: message.into(), details: None, retry_after: None, http_status: None }
     }
 
-    /// The call could not be made or answered (connection refused, timeout, unreadable reply).
+    /// The call could not be made or answered. The message says which: "could not connect"
+    /// never reached the provider; "timed out" or "could not be completed" may have, so a
+    /// sender must not resend without reconciling first.
     pub fn transport(err: &reqwest::Error) -> Self {
-        let what = if err.is_timeout() { "timed out" } else { "could not be completed" };
+        let what = if err.is_connect() {
+            "could not connect"
+        } else if err.is_timeout() {
+            "timed out"
+        } else {
+            "could not be completed"
+        };
         ProviderError::new(ProviderErrorKind::Transient, format!("provider request {what}"))
     }
 

@@ -106,6 +106,9 @@ impl Provider for TataProvider {
         {
             return Err(button_variables());
         }
+        if self.token.is_empty() {
+            return Err(ProviderError::new(ProviderErrorKind::AuthFailed, "the account has no Tata token"));
+        }
         let mut body = msg.to_meta_json();
         if let Some(obj) = body.as_object_mut() {
             obj.remove("biz_opaque_callback_data");

@@ -146,6 +146,14 @@ async fn refuses_button_variables_before_any_call() {
 }
 
 #[tokio::test]
+async fn a_missing_token_is_refused_before_any_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
+    let tata = TataProvider::new(ProviderCredentials::default(), &config(&server));
+    assert_eq!(tata.send_message(&text()).await.unwrap_err().kind, ProviderErrorKind::AuthFailed);
+}
+
+#[tokio::test]
 async fn unsupported_operations_are_permanent_errors() {
     let tata = TataProvider::new(creds(None), &ProviderConfig::default());
     let err = tata.list_templates().await.unwrap_err();

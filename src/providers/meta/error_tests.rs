@@ -151,5 +151,8 @@ async fn bodiless_5xx_and_refused_connections_are_transient() {
     drop(closed);
     let provider = crate::providers::meta::MetaProvider::new(meta_creds(), &cfg);
     let err = provider.send_message(&text_message()).await.unwrap_err();
-    assert_eq!((err.kind, err.http_status), (Transient, None));
+    assert_eq!(
+        (err.kind, err.http_status, err.message.as_str()),
+        (Transient, None, "provider request could not connect")
+    );
 }
