@@ -1,5 +1,5 @@
 //! The provider-neutral outbound message the API accepts and every provider sends, validated
-//! against Meta's documented limits (reference §1). The wire form is in [`super::wire`].
+//! against Meta's documented limits (reference §1). The Meta wire form is `OutboundMessage::to_meta_json`.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
