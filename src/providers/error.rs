@@ -1,0 +1,130 @@
+//! The one error every provider call returns: a provider-neutral kind that decides what the
+//! sender does next, plus the provider's own code and text, kept for the message's record.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What kind of failure a provider reported; decides retry and what the tenant is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProviderErrorKind {
+    /// Throughput, pair-rate or API-call limits: retry after `retry_after`.
+    RateLimited,
+    /// The template is missing, not approved, paused or disabled, or its parameters do not match.
+    TemplateNotReady,
+    /// The recipient cannot be messaged (not on WhatsApp, opted out, blocked, …).
+    InvalidRecipient,
+    /// The media cannot be fetched or has an unsupported type.
+    MediaUnsupported,
+    /// The account, template or content is restricted for a policy reason.
+    PolicyViolation,
+    /// The credentials are expired, revoked or lack a permission.
+    AuthFailed,
+    /// The number's quality is too low to keep sending (spam rate limit).
+    QualityDegraded,
+    /// The provider cannot fill variables in buttons (Tata).
+    ButtonVariablesUnsupported,
+    /// A temporary failure: timeouts, outages, 5xx.
+    Transient,
+    /// Anything that will fail again unchanged: bad requests, unsupported operations.
+    Permanent,
+}
+
+impl ProviderErrorKind {
+    /// The stable error name stored with a failed message (the seeds' names).
+    pub fn seed_code(self) -> &'static str {
+        match self {
+            ProviderErrorKind::RateLimited => "ERR_WHATSAPP_RATE_LIMIT",
+            ProviderErrorKind::TemplateNotReady => "ERR_TEMPLATE_NOT_READY",
+            ProviderErrorKind::InvalidRecipient => "ERR_INVALID_RECIPIENT",
+            ProviderErrorKind::MediaUnsupported => "ERR_MEDIA_UNSUPPORTED",
+            ProviderErrorKind::PolicyViolation => "ERR_POLICY_VIOLATION",
+            ProviderErrorKind::AuthFailed => "ERR_AUTH_FAILED",
+            ProviderErrorKind::QualityDegraded => "ERR_QUALITY_DEGRADED",
+            ProviderErrorKind::ButtonVariablesUnsupported => "ERR_BUTTON_VARIABLES_UNSUPPORTED",
+            ProviderErrorKind::Transient => "ERR_PROVIDER_UNAVAILABLE",
+            ProviderErrorKind::Permanent => "ERR_PROVIDER_REJECTED",
+        }
+    }
+}
+
+/// A failed provider call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderError {
+    pub kind: ProviderErrorKind,
+    /// The provider's own code, e.g. Meta's `131026`.
+    pub code: Option<i64>,
+    pub message: String,
+    /// The provider's detail text (Meta's `error_data.details`).
+    pub details: Option<String>,
+    /// How long to wait before retrying, when the provider said or the code implies it.
+    pub retry_after: Option<Duration>,
+    pub http_status: Option<u16>,
+}
+
+impl ProviderError {
+    /// An error of `kind` with a message and nothing else.
+    pub fn new(kind: ProviderErrorKind, message: impl Into<String>) -> Self {
+        ProviderError { kind, code: None, message: message.into(), details: None, retry_after: None, http_status: None }
+    }
+
+    /// The call could not be made or answered. The message says which: "could not connect"
+    /// never reached the provider; "timed out" or "could not be completed" may have, so a
+    /// sender must not resend without reconciling first.
+    pub fn transport(err: &reqwest::Error) -> Self {
+        let what = if err.is_connect() {
+            "could not connect"
+        } else if err.is_timeout() {
+            "timed out"
+        } else {
+            "could not be completed"
+        };
+        ProviderError::new(ProviderErrorKind::Transient, format!("provider request {what}"))
+    }
+
+    /// An operation this provider does not offer.
+    pub fn unsupported(provider: &str, operation: &str) -> Self {
+        ProviderError::new(ProviderErrorKind::Permanent, format!("{operation} is not supported by {provider}"))
+    }
+
+    /// The seeds' name for this error, e.g. `ERR_TEMPLATE_NOT_READY`.
+    pub fn seed_code(&self) -> &'static str {
+        self.kind.seed_code()
+    }
+
+    /// Whether sending the same request later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind, ProviderErrorKind::RateLimited | ProviderErrorKind::Transient)
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            Some(code) => write!(f, "{} ({code}): {}", self.seed_code(), self.message),
+            None => write!(f, "{}: {}", self.seed_code(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_rate_limits_and_transient_errors_retry() {
+        assert!(ProviderError::new(ProviderErrorKind::RateLimited, "x").is_retryable());
+        assert!(ProviderError::new(ProviderErrorKind::Transient, "x").is_retryable());
+        assert!(!ProviderError::new(ProviderErrorKind::AuthFailed, "x").is_retryable());
+        assert!(!ProviderError::unsupported("Tata", "flows").is_retryable());
+    }
+
+    #[test]
+    fn display_names_the_seed_code_and_provider_code() {
+        let mut e = ProviderError::new(ProviderErrorKind::TemplateNotReady, "Template paused");
+        e.code = Some(132015);
+        assert_eq!(e.to_string(), "ERR_TEMPLATE_NOT_READY (132015): Template paused");
+        assert_eq!(ProviderError::unsupported("Tata", "flows").message, "flows is not supported by Tata");
+    }
+}
