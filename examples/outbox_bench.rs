@@ -79,10 +79,12 @@ async fn main() {
     let a = args();
     let arrivals: Arrivals = Arc::default();
     let data = web::Data::new(arrivals.clone());
-    let fake = HttpServer::new(move || App::new().app_data(data.clone()).route("/{version}/{phone}/messages", web::post().to(accept)))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .expect("bind fake provider");
+    let fake = HttpServer::new(move || {
+        App::new().app_data(data.clone()).route("/{version}/{phone}/messages", web::post().to(accept))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("bind fake provider");
     let provider = format!("http://{}", fake.addrs()[0]);
     actix_web::rt::spawn(fake.run());
 
@@ -112,7 +114,13 @@ async fn main() {
     let account = setup["account"]["id"].as_i64().expect("setup");
     let phone = setup["phone_number"]["id"].as_i64().unwrap();
     let rate = a.rate.unwrap_or(1000.0);
-    client.patch(format!("{base}/api/v1/phone-numbers/{phone}")).bearer_auth(&token).json(&json!({"throughput_mps": rate})).send().await.unwrap();
+    client
+        .patch(format!("{base}/api/v1/phone-numbers/{phone}"))
+        .bearer_auth(&token)
+        .json(&json!({"throughput_mps": rate}))
+        .send()
+        .await
+        .unwrap();
 
     let started = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(32));
@@ -133,7 +141,12 @@ async fn main() {
         t.await.unwrap();
     }
     let queued_in = started.elapsed();
-    println!("queued {} messages through the API in {:.2}s ({:.0} req/s)", a.messages, queued_in.as_secs_f64(), a.messages as f64 / queued_in.as_secs_f64());
+    println!(
+        "queued {} messages through the API in {:.2}s ({:.0} req/s)",
+        a.messages,
+        queued_in.as_secs_f64(),
+        a.messages as f64 / queued_in.as_secs_f64()
+    );
     server.kill().ok();
     server.wait().ok();
 
@@ -159,6 +172,10 @@ async fn main() {
     }
     println!("busiest 1-second window at the provider: {busiest} messages");
     if let Some(r) = a.rate {
-        println!("limit {r} msg/s: sustained {:.1} msg/s ({:+.1}% of the limit)", times.len() as f64 / span, (times.len() as f64 / span / r - 1.0) * 100.0);
+        println!(
+            "limit {r} msg/s: sustained {:.1} msg/s ({:+.1}% of the limit)",
+            times.len() as f64 / span,
+            (times.len() as f64 / span / r - 1.0) * 100.0
+        );
     }
 }

@@ -9,11 +9,7 @@ use crate::domain::TenantId;
 use crate::store;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "wabahub",
-    version,
-    about = "Multi-tenant WhatsApp Business Account manager"
-)]
+#[command(name = "wabahub", version, about = "Multi-tenant WhatsApp Business Account manager")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

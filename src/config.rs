@@ -63,10 +63,7 @@ impl std::fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("env", &self.env)
             .field("data_dir", &self.data_dir)
-            .field(
-                "fernet_keys",
-                &format_args!("[{} keys]", self.fernet_keys.len()),
-            )
+            .field("fernet_keys", &format_args!("[{} keys]", self.fernet_keys.len()))
             .field("public_base_url", &self.public_base_url)
             .field("allow_signup", &self.allow_signup)
             .finish_non_exhaustive()
@@ -91,10 +88,7 @@ where
 {
     match var(name) {
         None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{name}={v:?} is invalid: {e}")),
+        Some(v) => v.trim().parse().map_err(|e| anyhow::anyhow!("{name}={v:?} is invalid: {e}")),
     }
 }
 
@@ -118,18 +112,14 @@ impl Settings {
             Some(other) => bail!("WABAHUB_ENV={other:?}: expected development or production"),
         };
         let data_dir = PathBuf::from(var("WABAHUB_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = var("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("wabahub.db").display()));
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("wabahub.db").display()));
         let fernet_keys = match var("FERNET_KEYS") {
             Some(v) => v.split(',').map(|k| k.trim().to_string()).collect(),
             None if env == Environment::Production => {
                 bail!("FERNET_KEYS must be set when WABAHUB_ENV=production")
             }
-            None => vec![dev_secret(
-                &data_dir,
-                "fernet.key",
-                fernet::Fernet::generate_key,
-            )?],
+            None => vec![dev_secret(&data_dir, "fernet.key", fernet::Fernet::generate_key)?],
         };
         let jwt_secret = match var("JWT_SECRET") {
             Some(v) => v,
@@ -149,13 +139,11 @@ impl Settings {
             jwt_secret,
             access_token_ttl_secs: parse_var("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_secs: parse_var("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
-            meta_graph_url: var("META_GRAPH_URL")
-                .unwrap_or_else(|| "https://graph.facebook.com".into()),
+            meta_graph_url: var("META_GRAPH_URL").unwrap_or_else(|| "https://graph.facebook.com".into()),
             meta_api_version: var("META_API_VERSION").unwrap_or_else(|| "v23.0".into()),
             meta_app_id: var("META_APP_ID"),
             meta_app_secret: var("META_APP_SECRET"),
-            tata_base_url: var("TATA_BASE_URL")
-                .unwrap_or_else(|| "https://wb.omni.tatatelebusiness.com".into()),
+            tata_base_url: var("TATA_BASE_URL").unwrap_or_else(|| "https://wb.omni.tatatelebusiness.com".into()),
             allow_signup: parse_bool("ALLOW_SIGNUP", true)?,
             db_pool_size: parse_var("DATABASE_POOL_SIZE", 16)?,
             max_body_bytes: parse_var("MAX_BODY_BYTES", 1024 * 1024)?,

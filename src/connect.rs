@@ -22,7 +22,11 @@ pub fn provider_config(s: &Settings) -> ProviderConfig {
 
 fn decrypt(vault: &Vault, v: &Option<String>) -> ApiResult<Option<String>> {
     v.as_deref()
-        .map(|t| vault.decrypt(t).map_err(|_| ApiError::internal("a stored secret cannot be decrypted with the configured FERNET_KEYS")))
+        .map(|t| {
+            vault
+                .decrypt(t)
+                .map_err(|_| ApiError::internal("a stored secret cannot be decrypted with the configured FERNET_KEYS"))
+        })
         .transpose()
 }
 
@@ -36,7 +40,13 @@ pub struct ProviderCache {
 
 impl ProviderCache {
     /// The provider for an account, sending from `phone` when given.
-    pub fn get(&self, account: &Account, phone: Option<&PhoneNumberRow>, vault: &Vault, settings: &Settings) -> ApiResult<Arc<dyn Provider>> {
+    pub fn get(
+        &self,
+        account: &Account,
+        phone: Option<&PhoneNumberRow>,
+        vault: &Vault,
+        settings: &Settings,
+    ) -> ApiResult<Arc<dyn Provider>> {
         let phone_id = phone.and_then(|p| p.provider_phone_number_id.clone());
         let key = (account.id, phone_id.clone());
         let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());

@@ -31,16 +31,10 @@ impl Vault {
         let parsed = keys
             .iter()
             .enumerate()
-            .map(|(i, k)| {
-                fernet::Fernet::new(k)
-                    .with_context(|| format!("key #{} is not a valid Fernet key", i + 1))
-            })
+            .map(|(i, k)| fernet::Fernet::new(k).with_context(|| format!("key #{} is not a valid Fernet key", i + 1)))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let multi = fernet::MultiFernet::new(parsed.clone());
-        Ok(Vault {
-            keys: Arc::new(parsed),
-            multi: Arc::new(multi),
-        })
+        Ok(Vault { keys: Arc::new(parsed), multi: Arc::new(multi) })
     }
 
     /// Encrypts under the newest key.

@@ -50,13 +50,7 @@ impl std::fmt::Display for ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            detail: detail.into(),
-            errors: None,
-            retry_after: None,
-        }
+        ApiError { status, code, detail: detail.into(), errors: None, retry_after: None }
     }
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
@@ -68,11 +62,7 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, code, detail)
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
@@ -81,21 +71,11 @@ impl ApiError {
     pub fn validation(errors: FieldErrors) -> Self {
         let fields: Vec<_> = errors.keys().map(String::as_str).collect();
         let detail = format!("invalid fields: {}", fields.join(", "));
-        ApiError {
-            errors: Some(errors),
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                detail,
-            )
-        }
+        ApiError { errors: Some(errors), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail) }
     }
     /// 422 for a single field.
     pub fn field(field: &str, code: &str) -> Self {
-        Self::validation(FieldErrors::from([(
-            field.to_string(),
-            vec![code.to_string()],
-        )]))
+        Self::validation(FieldErrors::from([(field.to_string(), vec![code.to_string()])]))
     }
     pub fn rate_limited(retry_after_secs: u64, detail: impl Into<String>) -> Self {
         ApiError {
@@ -106,11 +86,7 @@ impl ApiError {
     /// Logs the cause and answers 500 with no internal text.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "an internal error occurred",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred")
     }
     pub fn code(&self) -> &'static str {
         self.code
@@ -118,11 +94,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         Problem {
             kind: format!("urn:wabahub:problem:{}", self.code),
-            title: self
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_string(),
+            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_string(),
@@ -153,10 +125,9 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => ApiError::not_found("resource"),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::conflict(
-                "already_exists",
-                "a resource with these values already exists",
-            ),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                ApiError::conflict("already_exists", "a resource with these values already exists")
+            }
             other => ApiError::internal(other),
         }
     }
@@ -165,11 +136,7 @@ impl From<diesel::result::Error> for ApiError {
 impl From<r2d2::Error> for ApiError {
     fn from(e: r2d2::Error) -> Self {
         tracing::error!(error = %e, "database pool exhausted");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the database is unavailable, try again",
-        )
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable, try again")
     }
 }
 
@@ -191,16 +158,10 @@ impl From<validator::ValidationErrors> for ApiError {
 fn collect_validation(errs: &validator::ValidationErrors, prefix: &str, out: &mut FieldErrors) {
     use validator::ValidationErrorsKind as K;
     for (field, kind) in errs.errors() {
-        let path = if prefix.is_empty() {
-            field.to_string()
-        } else {
-            format!("{prefix}.{field}")
-        };
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
         match kind {
             K::Field(list) => {
-                out.entry(path)
-                    .or_default()
-                    .extend(list.iter().map(|e| e.code.to_string()));
+                out.entry(path).or_default().extend(list.iter().map(|e| e.code.to_string()));
             }
             K::Struct(inner) => collect_validation(inner, &path, out),
             K::List(items) => {

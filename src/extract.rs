@@ -28,11 +28,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
         Box::pin(async move {
             let body = bytes.await.map_err(|e| {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        "the request body is too large",
-                    )
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
                 } else {
                     ApiError::bad_request("invalid_body", "the request body could not be read")
                 }
@@ -44,10 +40,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
 
 /// Checks the content type, parses and validates a JSON body already read as bytes
 /// (for handlers whose body type depends on the path).
-pub fn json_body<T: DeserializeOwned + Validate>(
-    req: &HttpRequest,
-    body: &[u8],
-) -> Result<T, ApiError> {
+pub fn json_body<T: DeserializeOwned + Validate>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -85,10 +78,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 };
                 ApiError::validation(FieldErrors::from([(field, vec![code])]))
             }
-            _ => ApiError::bad_request(
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            ),
+            _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")),
         }
     })
 }
@@ -107,10 +97,7 @@ fn data_error_code(msg: &str) -> String {
         "invalid_length".into()
     } else {
         let word = msg.split(" at line").next().unwrap_or(msg);
-        if word
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
-        {
+        if word.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()) {
             word.to_string()
         } else {
             "invalid".into()
@@ -139,13 +126,9 @@ pub async fn not_found() -> HttpResponse {
 
 /// Rewrites any error response that is not already a problem document (from actix itself or a
 /// library) into one, so clients only ever see `application/problem+json` errors.
-pub fn problemize<B: MessageBody + 'static>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+pub fn problemize<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem =
+        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -161,7 +144,5 @@ pub fn problemize<B: MessageBody + 'static>(
     let detail = status.canonical_reason().unwrap_or("error").to_lowercase();
     let (req, _) = res.into_parts();
     let body: HttpResponse<BoxBody> = ApiError::new(status, code, detail).error_response();
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, body).map_into_right_body(),
-    ))
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, body).map_into_right_body()))
 }

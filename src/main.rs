@@ -8,10 +8,7 @@ use wabahub::startup::Application;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve {
-        bind: None,
-        database_url: None,
-    });
+    let command = cli.command.unwrap_or(Command::Serve { bind: None, database_url: None });
     if let Command::Openapi = command {
         print!("{}", wabahub::openapi::spec_json());
         return Ok(());
@@ -38,11 +35,7 @@ fn main() -> anyhow::Result<()> {
         Command::Admin { command } => {
             let db = Db::open(&settings.database_url, 2)?;
             match command {
-                AdminCommand::CreatePlatformAdmin {
-                    email,
-                    name,
-                    password,
-                } => {
+                AdminCommand::CreatePlatformAdmin { email, name, password } => {
                     let id = wabahub::cli::create_platform_admin(&db, &email, &name, &password)?;
                     println!("created platform admin {email} (user {id})");
                 }

@@ -55,20 +55,14 @@ impl Modify for Security {
 fn problem_response(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
-        .content(
-            "application/problem+json",
-            Content::new(Some(RefOr::Ref(Ref::from_schema_name(Problem::name())))),
-        )
+        .content("application/problem+json", Content::new(Some(RefOr::Ref(Ref::from_schema_name(Problem::name())))))
         .build()
 }
 
 /// Adds the error responses every operation can give, when the handler did not name them itself.
 fn add_standard_errors(op: &mut Operation, path: &str) {
     let mut add = |code: &str, description: &str| {
-        op.responses
-            .responses
-            .entry(code.to_string())
-            .or_insert_with(|| RefOr::T(problem_response(description)));
+        op.responses.responses.entry(code.to_string()).or_insert_with(|| RefOr::T(problem_response(description)));
     };
     if op.request_body.is_some() {
         add("400", "Malformed JSON");
@@ -90,21 +84,11 @@ fn add_standard_errors(op: &mut Operation, path: &str) {
 
 /// Builds the full document from the registered routes.
 pub fn spec() -> OpenApi {
-    let (_, mut api) = App::new()
-        .into_utoipa_app()
-        .openapi(Base::openapi())
-        .configure(crate::routes::configure)
-        .split_for_parts();
+    let (_, mut api) =
+        App::new().into_utoipa_app().openapi(Base::openapi()).configure(crate::routes::configure).split_for_parts();
     for (path, item) in api.paths.paths.iter_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
+        for op in
+            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
         {
             add_standard_errors(op, path);
         }
@@ -115,9 +99,7 @@ pub fn spec() -> OpenApi {
 
 /// The document as pretty JSON (what `openapi/openapi.json` holds).
 pub fn spec_json() -> String {
-    let mut s = spec()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes");
+    let mut s = spec().to_pretty_json().expect("the OpenAPI document serializes");
     s.push('\n');
     s
 }

@@ -35,9 +35,7 @@ impl PageQuery {
         }
         let before = match &self.cursor {
             None => None,
-            Some(c) => {
-                Some(decode_cursor(c).ok_or_else(|| ApiError::field("cursor", "invalid_cursor"))?)
-            }
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::field("cursor", "invalid_cursor"))?),
         };
         Ok(Page { limit, before })
     }
@@ -45,11 +43,7 @@ impl PageQuery {
 
 fn decode_cursor(c: &str) -> Option<i64> {
     let raw = URL_SAFE_NO_PAD.decode(c).ok()?;
-    std::str::from_utf8(&raw)
-        .ok()?
-        .strip_prefix("id:")?
-        .parse()
-        .ok()
+    std::str::from_utf8(&raw).ok()?.strip_prefix("id:")?.parse().ok()
 }
 
 fn encode_cursor(id: i64) -> String {
@@ -66,21 +60,13 @@ pub struct Paginated<T: ToSchema> {
 
 impl<T: ToSchema> Paginated<T> {
     /// Builds a page from rows fetched with `limit + 1`, newest first; `id` gives each row's id.
-    pub fn from_rows<R>(
-        mut rows: Vec<R>,
-        page: Page,
-        id: impl Fn(&R) -> i64,
-        map: impl FnMut(R) -> T,
-    ) -> Self {
+    pub fn from_rows<R>(mut rows: Vec<R>, page: Page, id: impl Fn(&R) -> i64, map: impl FnMut(R) -> T) -> Self {
         let next_cursor = if rows.len() as i64 > page.limit {
             rows.truncate(page.limit as usize);
             rows.last().map(|r| encode_cursor(id(r)))
         } else {
             None
         };
-        Paginated {
-            data: rows.into_iter().map(map).collect(),
-            next_cursor,
-        }
+        Paginated { data: rows.into_iter().map(map).collect(), next_cursor }
     }
 }

@@ -50,10 +50,7 @@ pub async fn submit_template(state: &AppState, a: &Account, t: &Template) -> Api
 /// Deletes a submitted template at the provider.
 pub async fn delete_template(state: &AppState, a: &Account, t: &Template) -> ApiResult<()> {
     let provider = state.providers.get(a, None, &state.vault, &state.settings)?;
-    provider
-        .delete_template(&t.name, t.provider_template_id.as_deref())
-        .await
-        .map_err(provider_error)
+    provider.delete_template(&t.name, t.provider_template_id.as_deref()).await.map_err(provider_error)
 }
 
 /// Pulls every template from the provider: creates unknown ones, updates status and category
@@ -70,8 +67,10 @@ pub async fn sync_templates(state: &AppState, a: &Account) -> ApiResult<SyncRepo
             write_tx(c, |c| {
                 let ts = now();
                 let mut report = SyncReport::default();
-                let mut ours: HashMap<(String, String), Template> =
-                    store::templates::all_of(c, account)?.into_iter().map(|t| ((t.name.clone(), t.language.clone()), t)).collect();
+                let mut ours: HashMap<(String, String), Template> = store::templates::all_of(c, account)?
+                    .into_iter()
+                    .map(|t| ((t.name.clone(), t.language.clone()), t))
+                    .collect();
                 for r in remote {
                     let components = r.components.to_string();
                     match ours.remove(&(r.name.clone(), r.language.clone())) {
@@ -115,8 +114,12 @@ pub async fn sync_templates(state: &AppState, a: &Account) -> ApiResult<SyncRepo
                         }
                     }
                 }
-                for t in ours.into_values().filter(|t| mark_missing && t.provider_template_id.is_some() && t.status != "DELETED") {
-                    let changes = TemplateChanges { status: Some("DELETED".into()), synced_at: Some(ts), ..Default::default() };
+                for t in ours
+                    .into_values()
+                    .filter(|t| mark_missing && t.provider_template_id.is_some() && t.status != "DELETED")
+                {
+                    let changes =
+                        TemplateChanges { status: Some("DELETED".into()), synced_at: Some(ts), ..Default::default() };
                     store::templates::update(c, t.id, changes)?;
                     report.missing += 1;
                 }
@@ -136,7 +139,9 @@ pub async fn create_flow(state: &AppState, a: &Account, name: &str, categories: 
 }
 
 fn provider_flow_id(f: &Flow) -> ApiResult<&str> {
-    f.provider_flow_id.as_deref().ok_or_else(|| ApiError::conflict("flow_not_at_provider", "this flow has no provider id"))
+    f.provider_flow_id
+        .as_deref()
+        .ok_or_else(|| ApiError::conflict("flow_not_at_provider", "this flow has no provider id"))
 }
 
 /// Uploads the Flow JSON; the provider's validation errors are stored on the flow.
@@ -157,7 +162,8 @@ pub async fn upload_flow_json(state: &AppState, a: &Account, f: &Flow, json: &se
 pub async fn flow_status(state: &AppState, a: &Account, f: &Flow, status: &'static str) -> ApiResult<Flow> {
     let provider = state.providers.get(a, None, &state.vault, &state.settings)?;
     let pid = provider_flow_id(f)?;
-    let result = if status == "PUBLISHED" { provider.publish_flow(pid).await } else { provider.deprecate_flow(pid).await };
+    let result =
+        if status == "PUBLISHED" { provider.publish_flow(pid).await } else { provider.deprecate_flow(pid).await };
     result.map_err(provider_error)?;
     let id = f.id;
     state
@@ -177,11 +183,17 @@ pub async fn delete_flow(state: &AppState, a: &Account, f: &Flow) -> ApiResult<(
 
 /// Runs one health check, records it, and moves the account to `needs_reauth` on an auth error.
 pub async fn health_check(state: &AppState, a: &Account) -> ApiResult<HealthLog> {
-    let provider = state.providers.get(a, None, &state.vault, &state.settings)?;
+    let (tenant, account) = (TenantId(a.tenant_id), a.id);
+    let phone = state.db.run(move |c| store::phone_numbers::default_for(c, tenant, account)).await?;
+    let provider = state.providers.get(a, phone.as_ref(), &state.vault, &state.settings)?;
     let started = Instant::now();
     let r = provider.health_check().await;
     let elapsed = started.elapsed().as_millis() as i64;
-    let expected = crate::routes::accounts::types::webhook_url(&state.settings.public_base_url, ProviderKind::parse(&a.provider), &a.webhook_key);
+    let expected = crate::routes::accounts::types::webhook_url(
+        &state.settings.public_base_url,
+        ProviderKind::parse(&a.provider),
+        &a.webhook_key,
+    );
     let drift = r.callback_url.as_deref().is_some_and(|u| u != expected);
     let mut details = r.details.clone();
     if !details.is_object() {
@@ -204,7 +216,13 @@ pub async fn health_check(state: &AppState, a: &Account) -> ApiResult<HealthLog>
     state
         .db
         .run(move |c| {
-            let check = Check { status: &status, response_time_ms: elapsed, details: &details.to_string(), error: error.as_deref(), needs_reauth: reauth };
+            let check = Check {
+                status: &status,
+                response_time_ms: elapsed,
+                details: &details.to_string(),
+                error: error.as_deref(),
+                needs_reauth: reauth,
+            };
             store::health_logs::record(c, tenant, account, &check)
         })
         .await
@@ -232,7 +250,8 @@ fn throughput_for(level: Option<&str>) -> Option<f64> {
 pub async fn sync_phone_numbers(state: &AppState, a: &Account) -> ApiResult<NumberSyncReport> {
     let provider = state.providers.get(a, None, &state.vault, &state.settings)?;
     let remote = provider.list_phone_numbers().await.map_err(provider_error)?;
-    let (account, tenant, default_mps) = (a.id, TenantId(a.tenant_id), ProviderKind::parse(&a.provider).default_throughput());
+    let (account, tenant, default_mps) =
+        (a.id, TenantId(a.tenant_id), ProviderKind::parse(&a.provider).default_throughput());
     state
         .db
         .run(move |c| {
@@ -250,7 +269,9 @@ pub async fn sync_phone_numbers(state: &AppState, a: &Account) -> ApiResult<Numb
                         status: r.status.clone(),
                         ..Default::default()
                     };
-                    if let Some(existing) = ours.iter().find(|p| p.provider_phone_number_id.as_deref() == Some(r.id.as_str())) {
+                    if let Some(existing) =
+                        ours.iter().find(|p| p.provider_phone_number_id.as_deref() == Some(r.id.as_str()))
+                    {
                         store::phone_numbers::update(c, tenant, existing.id, changes)?;
                         report.updated += 1;
                         continue;
@@ -259,7 +280,10 @@ pub async fn sync_phone_numbers(state: &AppState, a: &Account) -> ApiResult<Numb
                     let new = store::phone_numbers::NewPhoneNumber {
                         tenant_id: tenant.0,
                         account_id: account,
-                        phone_number: crate::domain::phone::e164(&format!("+{}", r.display_phone_number.trim_start_matches('+'))),
+                        phone_number: crate::domain::phone::e164(&format!(
+                            "+{}",
+                            r.display_phone_number.trim_start_matches('+')
+                        )),
                         provider_phone_number_id: Some(r.id.clone()),
                         display_phone_number: r.display_phone_number.clone(),
                         verified_name: r.verified_name.clone(),
@@ -271,7 +295,9 @@ pub async fn sync_phone_numbers(state: &AppState, a: &Account) -> ApiResult<Numb
                         created_at: ts,
                         updated_at: ts,
                     };
-                    if store::phone_numbers::provider_id_taken(c, &r.id)? || ours.iter().any(|p| p.phone_number == new.phone_number) {
+                    if store::phone_numbers::provider_id_taken(c, &r.id)?
+                        || ours.iter().any(|p| p.phone_number == new.phone_number)
+                    {
                         report.conflicts += 1;
                         continue;
                     }

@@ -18,9 +18,7 @@ use crate::state::AppState;
 
 /// `/docs` (and `/docs/`, trimmed) opens the Swagger UI.
 async fn docs_redirect() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Found()
-        .insert_header(("location", "/docs/index.html"))
-        .finish()
+    actix_web::HttpResponse::Found().insert_header(("location", "/docs/index.html")).finish()
 }
 
 /// A bound, not yet awaited, server.
@@ -76,15 +74,9 @@ impl Application {
                     let fut = srv.call(req);
                     async move {
                         let mut res = fut.await?;
-                        metrics.observe(
-                            &method,
-                            res.status().as_u16(),
-                            started.elapsed().as_secs_f64(),
-                        );
-                        if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok())
-                        {
-                            res.headers_mut()
-                                .insert(HeaderName::from_static("x-request-id"), id);
+                        metrics.observe(&method, res.status().as_u16(), started.elapsed().as_secs_f64());
+                        if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                            res.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
                         }
                         Ok(res)
                     }
@@ -95,11 +87,7 @@ impl Application {
         .shutdown_timeout(15)
         .listen(listener)?
         .run();
-        Ok(Application {
-            port,
-            server,
-            state,
-        })
+        Ok(Application { port, server, state })
     }
 
     pub fn port(&self) -> u16 {

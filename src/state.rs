@@ -6,10 +6,10 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::login_limit::LoginLimiter;
 use crate::config::Settings;
 use crate::connect::ProviderCache;
-use crate::outbox::Wakeup;
 use crate::crypto::Vault;
 use crate::db::Db;
 use crate::metrics::Metrics;
+use crate::outbox::Wakeup;
 
 /// Cheap to clone; handlers take it as `web::Data<AppState>`.
 #[derive(Clone)]
@@ -31,10 +31,7 @@ impl AppState {
         Ok(AppState {
             vault: Vault::new(&settings.fernet_keys)?,
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl_secs),
-            login_limiter: Arc::new(LoginLimiter::new(
-                settings.login_max_failures,
-                settings.login_window_secs,
-            )),
+            login_limiter: Arc::new(LoginLimiter::new(settings.login_max_failures, settings.login_window_secs)),
             metrics: Arc::new(Metrics::default()),
             providers: ProviderCache::default(),
             wakeup: Wakeup::default(),

@@ -31,10 +31,7 @@ impl AuthContext {
         if self.role >= Role::Admin || self.platform_admin {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "insufficient_role",
-                "this action needs the owner or admin role",
-            ))
+            Err(ApiError::forbidden("insufficient_role", "this action needs the owner or admin role"))
         }
     }
 
@@ -43,21 +40,14 @@ impl AuthContext {
         if self.platform_admin {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "platform_admin_required",
-                "this action needs a platform admin",
-            ))
+            Err(ApiError::forbidden("platform_admin_required", "this action needs a platform admin"))
         }
     }
 
     /// The user behind the request (API keys have none).
     pub fn user(&self) -> ApiResult<i64> {
-        self.user_id.ok_or_else(|| {
-            ApiError::forbidden(
-                "user_required",
-                "this action needs a user token, not an API key",
-            )
-        })
+        self.user_id
+            .ok_or_else(|| ApiError::forbidden("user_required", "this action needs a user token, not an API key"))
     }
 }
 
@@ -65,9 +55,7 @@ fn bearer(req: &HttpRequest) -> ApiResult<String> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| {
-            ApiError::unauthorized("missing_credentials", "send Authorization: Bearer <token>")
-        })?;
+        .ok_or_else(|| ApiError::unauthorized("missing_credentials", "send Authorization: Bearer <token>"))?;
     let value = header.to_str().unwrap_or_default();
     let token = value
         .strip_prefix("Bearer ")
@@ -75,19 +63,13 @@ fn bearer(req: &HttpRequest) -> ApiResult<String> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            ApiError::unauthorized(
-                "invalid_credentials",
-                "the Authorization header must be Bearer <token>",
-            )
+            ApiError::unauthorized("invalid_credentials", "the Authorization header must be Bearer <token>")
         })?;
     Ok(token.to_string())
 }
 
 async fn authenticate(req: HttpRequest) -> ApiResult<AuthContext> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("AppState missing"))?
-        .clone();
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("AppState missing"))?.clone();
     let token = bearer(&req)?;
     let tenant_override = match req.headers().get(TENANT_HEADER) {
         None => None,
@@ -95,12 +77,7 @@ async fn authenticate(req: HttpRequest) -> ApiResult<AuthContext> {
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<i64>().ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_tenant_header",
-                        "X-Tenant-Id must be a tenant id",
-                    )
-                })?,
+                .ok_or_else(|| ApiError::bad_request("invalid_tenant_header", "X-Tenant-Id must be a tenant id"))?,
         ),
     };
     let mut ctx = if token.starts_with(API_KEY_PREFIX) {
@@ -109,32 +86,23 @@ async fn authenticate(req: HttpRequest) -> ApiResult<AuthContext> {
             .db
             .run(move |c| store::api_keys::authenticate(c, &hash))
             .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("invalid_api_key", "the API key is unknown or revoked")
-            })?
+            .ok_or_else(|| ApiError::unauthorized("invalid_api_key", "the API key is unknown or revoked"))?
     } else {
-        let user_id = state.jwt.verify(&token).ok_or_else(|| {
-            ApiError::unauthorized("invalid_token", "the access token is invalid or expired")
-        })?;
+        let user_id = state
+            .jwt
+            .verify(&token)
+            .ok_or_else(|| ApiError::unauthorized("invalid_token", "the access token is invalid or expired"))?;
         state
             .db
             .run(move |c| store::users::authenticate(c, user_id))
             .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("invalid_token", "the access token's user no longer exists")
-            })?
+            .ok_or_else(|| ApiError::unauthorized("invalid_token", "the access token's user no longer exists"))?
     };
     if let Some(tid) = tenant_override {
         if !ctx.principal.platform_admin {
-            return Err(ApiError::forbidden(
-                "platform_admin_required",
-                "only platform admins may set X-Tenant-Id",
-            ));
+            return Err(ApiError::forbidden("platform_admin_required", "only platform admins may set X-Tenant-Id"));
         }
-        let status = state
-            .db
-            .run(move |c| store::tenants::status(c, TenantId(tid)))
-            .await?;
+        let status = state.db.run(move |c| store::tenants::status(c, TenantId(tid))).await?;
         ctx.tenant_suspended = status.ok_or_else(|| ApiError::not_found("tenant"))? == "suspended";
         ctx.principal.tenant_id = TenantId(tid);
     }

@@ -38,12 +38,7 @@ impl JwtKeys {
     /// Issues a token for a user.
     pub fn issue(&self, user_id: i64, tenant_id: i64) -> String {
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims {
-            sub: user_id.to_string(),
-            tid: tenant_id,
-            iat: now,
-            exp: now + self.ttl_secs,
-        };
+        let claims = Claims { sub: user_id.to_string(), tid: tenant_id, iat: now, exp: now + self.ttl_secs };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 encoding with an in-memory key cannot fail")
     }

@@ -26,28 +26,19 @@ impl LoginLimiter {
     pub fn check(&self, email: &str, ip: &str) -> Option<u64> {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        [
-            (format!("e:{email}"), self.max_per_email),
-            (format!("i:{ip}"), self.max_per_ip),
-        ]
-        .into_iter()
-        .filter_map(|(key, max)| {
-            let q = map.get_mut(&key)?;
-            while q
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= self.window)
-            {
-                q.pop_front();
-            }
-            (q.len() >= max).then(|| {
-                let oldest = *q.front().expect("non-empty");
-                self.window
-                    .saturating_sub(now.duration_since(oldest))
-                    .as_secs()
-                    .max(1)
+        [(format!("e:{email}"), self.max_per_email), (format!("i:{ip}"), self.max_per_ip)]
+            .into_iter()
+            .filter_map(|(key, max)| {
+                let q = map.get_mut(&key)?;
+                while q.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+                    q.pop_front();
+                }
+                (q.len() >= max).then(|| {
+                    let oldest = *q.front().expect("non-empty");
+                    self.window.saturating_sub(now.duration_since(oldest)).as_secs().max(1)
+                })
             })
-        })
-        .max()
+            .max()
     }
 
     /// Records a failure for both keys.
@@ -55,10 +46,7 @@ impl LoginLimiter {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
-            map.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) < self.window)
-            });
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < self.window));
         }
         for key in [format!("e:{email}"), format!("i:{ip}")] {
             map.entry(key).or_default().push_back(now);
@@ -67,10 +55,7 @@ impl LoginLimiter {
 
     /// Clears the email's failures after a successful login.
     pub fn succeed(&self, email: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&format!("e:{email}"));
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&format!("e:{email}"));
     }
 }
 

@@ -45,17 +45,11 @@ impl Backend {
 /// Opens one connection, applying the SQLite pragmas first.
 pub fn connect(url: &str) -> anyhow::Result<DbConn> {
     match Backend::from_url(url)? {
-        Backend::Postgres => Ok(DbConn::Pg(
-            PgConnection::establish(url).context("connecting to PostgreSQL")?,
-        )),
+        Backend::Postgres => Ok(DbConn::Pg(PgConnection::establish(url).context("connecting to PostgreSQL")?)),
         Backend::Sqlite => {
             let path = &url["sqlite://".len()..];
-            if let Some(parent) = std::path::Path::new(path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
+            if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
             }
             let mut conn = SqliteConnection::establish(path).context("opening SQLite database")?;
             conn.batch_execute(
@@ -77,15 +71,11 @@ impl r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
-        connect(&self.url).map_err(|e| {
-            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
-                "{e:#}"
-            )))
-        })
+        connect(&self.url)
+            .map_err(|e| diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!("{e:#}"))))
     }
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
         false
@@ -116,9 +106,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(size.max(1))
             .connection_timeout(Duration::from_secs(10))
-            .build(Manager {
-                url: url.to_string(),
-            })
+            .build(Manager { url: url.to_string() })
             .context("building the database pool")?;
         Ok(Db { pool, backend })
     }
@@ -183,7 +171,5 @@ where
 /// The current time as stored in the database (UTC, microseconds).
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now();
-    chrono::DateTime::from_timestamp_micros(now.timestamp_micros())
-        .unwrap_or(now)
-        .naive_utc()
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now).naive_utc()
 }

@@ -118,24 +118,18 @@ pub struct BotSettings {
 }
 
 fn validate_clock(v: &str) -> Result<(), ValidationError> {
-    chrono::NaiveTime::parse_from_str(v, "%H:%M")
-        .map(|_| ())
-        .map_err(|_| ValidationError::new("invalid_time"))
+    chrono::NaiveTime::parse_from_str(v, "%H:%M").map(|_| ()).map_err(|_| ValidationError::new("invalid_time"))
 }
 
 fn validate_timezone(v: &str) -> Result<(), ValidationError> {
-    v.parse::<chrono_tz::Tz>()
-        .map(|_| ())
-        .map_err(|_| ValidationError::new("invalid_timezone"))
+    v.parse::<chrono_tz::Tz>().map(|_| ()).map_err(|_| ValidationError::new("invalid_timezone"))
 }
 
 fn validate_hours(b: &BotSettings) -> Result<(), ValidationError> {
     match (&b.business_hours_start, &b.business_hours_end, &b.timezone) {
         (None, None, _) => Ok(()),
         (Some(_), Some(_), Some(_)) => Ok(()),
-        _ => Err(ValidationError::new(
-            "business_hours_need_start_end_and_timezone",
-        )),
+        _ => Err(ValidationError::new("business_hours_need_start_end_and_timezone")),
     }
 }
 

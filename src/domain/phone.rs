@@ -64,32 +64,19 @@ impl PhoneNumber {
     /// A masked form for logs and exports: `+91******1616`.
     pub fn masked(&self) -> String {
         let d = self.digits();
-        let cc = if d.starts_with("91") || d.starts_with("44") {
-            2
-        } else {
-            1
-        };
-        format!(
-            "+{}{}{}",
-            &d[..cc],
-            "*".repeat(d.len() - cc - 4),
-            &d[d.len() - 4..]
-        )
+        let cc = if d.starts_with("91") || d.starts_with("44") { 2 } else { 1 };
+        format!("+{}{}{}", &d[..cc], "*".repeat(d.len() - cc - 4), &d[d.len() - 4..])
     }
 }
 
 /// A `validator` rule: the string must parse as a `PhoneNumber`.
 pub fn validate_phone(v: &str) -> Result<(), validator::ValidationError> {
-    PhoneNumber::parse(v)
-        .map(|_| ())
-        .map_err(|e| validator::ValidationError::new(e.code()))
+    PhoneNumber::parse(v).map(|_| ()).map_err(|e| validator::ValidationError::new(e.code()))
 }
 
 /// The E.164 form of a string that passed `validate_phone` (unchanged if it did not).
 pub fn e164(raw: &str) -> String {
-    PhoneNumber::parse(raw)
-        .map(|p| p.0)
-        .unwrap_or_else(|_| raw.to_string())
+    PhoneNumber::parse(raw).map(|p| p.0).unwrap_or_else(|_| raw.to_string())
 }
 
 impl fmt::Display for PhoneNumber {
@@ -117,31 +104,14 @@ mod tests {
 
     #[test]
     fn parses_and_normalises() {
-        assert_eq!(
-            PhoneNumber::parse("+1 (650) 555-1234").unwrap().as_str(),
-            "+16505551234"
-        );
-        assert_eq!(
-            PhoneNumber::parse("0044 20 7946 0958").unwrap().as_str(),
-            "+442079460958"
-        );
-        assert_eq!(
-            PhoneNumber::parse("+91 98765 43210").unwrap().digits(),
-            "919876543210"
-        );
+        assert_eq!(PhoneNumber::parse("+1 (650) 555-1234").unwrap().as_str(), "+16505551234");
+        assert_eq!(PhoneNumber::parse("0044 20 7946 0958").unwrap().as_str(), "+442079460958");
+        assert_eq!(PhoneNumber::parse("+91 98765 43210").unwrap().digits(), "919876543210");
     }
 
     #[test]
     fn refuses_bad_numbers() {
-        for bad in [
-            "",
-            "12345",
-            "16505551234",
-            "+0123456789",
-            "+1234567",
-            "+1234567890123456",
-            "+1-800-FLOWERS",
-        ] {
+        for bad in ["", "12345", "16505551234", "+0123456789", "+1234567", "+1234567890123456", "+1-800-FLOWERS"] {
             assert_eq!(PhoneNumber::parse(bad), Err(PhoneError::Format), "{bad}");
         }
         for bad in ["+915876543210", "+91987654321", "+9198765432101"] {
@@ -151,9 +121,6 @@ mod tests {
 
     #[test]
     fn masks_all_but_country_and_last_four() {
-        assert_eq!(
-            PhoneNumber::parse("+919876541616").unwrap().masked(),
-            "+91******1616"
-        );
+        assert_eq!(PhoneNumber::parse("+919876541616").unwrap().masked(), "+91******1616");
     }
 }

@@ -8,14 +8,8 @@ use super::account::{BotSettings, BusinessProfile, ProviderKind, WebhookField};
 use crate::error::FieldErrors;
 
 /// Step names in order; step `n` is `STEPS[n - 1]`.
-pub const STEPS: [&str; 6] = [
-    "business_account",
-    "phone_number",
-    "access_tokens",
-    "business_profile",
-    "bot",
-    "webhook",
-];
+pub const STEPS: [&str; 6] =
+    ["business_account", "phone_number", "access_tokens", "business_profile", "bot", "webhook"];
 
 /// Human titles of the steps, for the wizard.
 pub const TITLES: [&str; 6] = [
@@ -81,9 +75,7 @@ pub struct AccessTokensStep {
 
 impl std::fmt::Debug for AccessTokensStep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessTokensStep")
-            .field("app_id", &self.app_id)
-            .finish_non_exhaustive()
+        f.debug_struct("AccessTokensStep").field("app_id", &self.app_id).finish_non_exhaustive()
     }
 }
 
@@ -132,17 +124,12 @@ pub struct WebhookConfig {
 }
 
 fn numeric(v: &Option<String>) -> bool {
-    v.as_deref()
-        .is_none_or(|s| s.bytes().all(|b| b.is_ascii_digit()))
+    v.as_deref().is_none_or(|s| s.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Adds `required` / `not_numeric` errors for fields the provider needs, under `prefix`.
 fn need(errors: &mut FieldErrors, prefix: &str, field: &str, present: bool, numeric_ok: bool) {
-    let key = if prefix.is_empty() {
-        field.to_string()
-    } else {
-        format!("{prefix}.{field}")
-    };
+    let key = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
     if !present {
         errors.entry(key).or_default().push("required".into());
     } else if !numeric_ok {
@@ -161,13 +148,7 @@ impl BusinessAccountStep {
                 self.meta_business_account_id.is_some(),
                 numeric(&self.meta_business_account_id),
             );
-            need(
-                errors,
-                prefix,
-                "waba_id",
-                self.waba_id.is_some(),
-                numeric(&self.waba_id),
-            );
+            need(errors, prefix, "waba_id", self.waba_id.is_some(), numeric(&self.waba_id));
             need(errors, prefix, "app_id", true, numeric(&self.app_id));
         }
     }
@@ -178,13 +159,7 @@ impl PhoneNumberStep {
     pub fn check(&self, provider: ProviderKind, prefix: &str, errors: &mut FieldErrors) {
         if provider == ProviderKind::Meta {
             let id = &self.provider_phone_number_id;
-            need(
-                errors,
-                prefix,
-                "provider_phone_number_id",
-                id.is_some(),
-                numeric(id),
-            );
+            need(errors, prefix, "provider_phone_number_id", id.is_some(), numeric(id));
         }
     }
 }
@@ -194,28 +169,10 @@ impl AccessTokensStep {
     pub fn check(&self, provider: ProviderKind, prefix: &str, errors: &mut FieldErrors) {
         match provider {
             ProviderKind::Meta => {
-                need(
-                    errors,
-                    prefix,
-                    "access_token",
-                    self.access_token.is_some(),
-                    true,
-                );
-                need(
-                    errors,
-                    prefix,
-                    "app_secret",
-                    self.app_secret.is_some(),
-                    true,
-                );
+                need(errors, prefix, "access_token", self.access_token.is_some(), true);
+                need(errors, prefix, "app_secret", self.app_secret.is_some(), true);
             }
-            ProviderKind::Tata => need(
-                errors,
-                prefix,
-                "tata_auth_token",
-                self.tata_auth_token.is_some(),
-                true,
-            ),
+            ProviderKind::Tata => need(errors, prefix, "tata_auth_token", self.tata_auth_token.is_some(), true),
             ProviderKind::Sandbox => {}
         }
     }
@@ -230,12 +187,9 @@ impl FullSetup {
     /// Every provider-specific requirement of all six steps, with step-prefixed field names.
     pub fn check(&self) -> FieldErrors {
         let mut errors = FieldErrors::new();
-        self.business_account
-            .check(self.provider, "business_account", &mut errors);
-        self.phone_number
-            .check(self.provider, "phone_number", &mut errors);
-        self.access_tokens
-            .check(self.provider, "access_tokens", &mut errors);
+        self.business_account.check(self.provider, "business_account", &mut errors);
+        self.phone_number.check(self.provider, "phone_number", &mut errors);
+        self.access_tokens.check(self.provider, "access_tokens", &mut errors);
         check_profile(&self.business_profile, "business_profile", &mut errors);
         errors
     }

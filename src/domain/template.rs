@@ -110,7 +110,9 @@ fn check_params(lint: &mut Lint, field: &str, text: &str, format: ParameterForma
             sorted.len()
         }
         ParameterFormat::Named => {
-            let valid = |p: &String| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit());
+            let valid = |p: &String| {
+                !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+            };
             if !params.iter().all(valid) {
                 lint.add(field, "invalid_placeholder");
             }
@@ -226,7 +228,10 @@ fn lint_buttons(lint: &mut Lint, f: &str, c: &Value, provider: ProviderKind) {
 pub fn lint(t: &TemplateDraft, provider: ProviderKind) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let mut lint = Lint { errors: &mut errors };
-    if t.name.is_empty() || t.name.len() > 512 || !t.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+    if t.name.is_empty()
+        || t.name.len() > 512
+        || !t.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
         lint.add("name", "invalid_name");
     }
     let lang_ok = {
@@ -339,7 +344,9 @@ mod tests {
 
     #[test]
     fn named_parameters_are_checked() {
-        let mut t = draft(json!([{"type": "BODY", "text": "Hi {{first_name}}, {{First}} {{first_name}}!", "example": {"body_text_named_params": [{"param_name": "first_name", "example": "Ann"}]}}]));
+        let mut t = draft(
+            json!([{"type": "BODY", "text": "Hi {{first_name}}, {{First}} {{first_name}}!", "example": {"body_text_named_params": [{"param_name": "first_name", "example": "Ann"}]}}]),
+        );
         t.parameter_format = ParameterFormat::Named;
         let e = lint(&t, ProviderKind::Meta);
         assert!(e["components[0].text"].contains(&"invalid_placeholder".to_string()));

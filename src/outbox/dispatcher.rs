@@ -10,15 +10,16 @@ use tokio::sync::{Semaphore, mpsc};
 use super::Wakeup;
 use super::backoff;
 use super::limiter::{PairGuard, Window};
-use crate::db::{Db, now};
+use crate::db::now;
 use crate::domain::PhoneNumber;
 use crate::providers::{
-    DeliveryStatus, MessageBody, OutboundMessage, Provider, ProviderError, ProviderErrorKind, StatusEvent as ProviderStatus,
+    DeliveryStatus, MessageBody, OutboundMessage, Provider, ProviderError, ProviderErrorKind,
+    StatusEvent as ProviderStatus,
 };
-use crate::store::statuses::{Status, StatusEvent};
 use crate::state::AppState;
 use crate::store::messages::Message;
 use crate::store::outbox::{Outcome, expire_leases};
+use crate::store::statuses::{Status, StatusEvent};
 use crate::store::{self, phone_numbers::DispatchInfo};
 
 /// How long cached number settings and providers are trusted before a reload.
@@ -91,7 +92,9 @@ impl Dispatcher {
             if last_sweep.elapsed() >= Duration::from_secs(1) {
                 last_sweep = Instant::now();
                 match self.state.db.run(move |c| expire_leases(c, lease)).await {
-                    Ok(n) if n > 0 => tracing::warn!(messages = n, "messages left mid-send by a stopped process are now unknown"),
+                    Ok(n) if n > 0 => {
+                        tracing::warn!(messages = n, "messages left mid-send by a stopped process are now unknown")
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = ?e, "lease sweep failed"),
                 }
@@ -140,8 +143,16 @@ impl Dispatcher {
                     continue;
                 }
             }
+            let free = self.in_flight.available_permits();
+            if free == 0 {
+                return Ok(Duration::from_millis(2));
+            }
+            // Claim only what can be sent at once: a claimed message is `sending`, and a crash
+            // turns it `unknown`, so nothing may wait in that state for a free slot.
+            let budget = budget.min(free);
             let instance = self.instance.clone();
-            let claimed = self.state.db.run(move |c| store::messages::claim(c, &instance, number, budget as i64)).await?;
+            let claimed =
+                self.state.db.run(move |c| store::messages::claim(c, &instance, number, budget as i64)).await?;
             if claimed.is_empty() {
                 continue;
             }
@@ -154,7 +165,13 @@ impl Dispatcher {
             for m in claimed {
                 if limits && let Some(wait) = self.pairs.check(number, &m.recipient, Instant::now()) {
                     let at = now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                    let _ = tx.send(Outcome::Requeue { id: m.id, at, reason: "pair rate: one message per 6 s to the same user".into() }).await;
+                    let _ = tx
+                        .send(Outcome::Requeue {
+                            id: m.id,
+                            at,
+                            reason: "pair rate: one message per 6 s to the same user".into(),
+                        })
+                        .await;
                     continue;
                 }
                 let permit = self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed");
@@ -249,7 +266,12 @@ async fn send_one(provider: &dyn Provider, m: &Message, max_attempts: i32) -> (O
     match provider.send_message(&msg).await {
         Ok(receipt) => {
             let statuses = provider.simulated_statuses(&msg, &receipt);
-            let sent = Outcome::Sent { id: m.id, tenant: m.tenant_id, account: m.account_id, provider_message_id: receipt.provider_message_id };
+            let sent = Outcome::Sent {
+                id: m.id,
+                tenant: m.tenant_id,
+                account: m.account_id,
+                provider_message_id: receipt.provider_message_id,
+            };
             (sent, statuses)
         }
         Err(e) => (classify(m, &e, max_attempts), vec![]),
@@ -276,14 +298,21 @@ fn status_event(e: ProviderStatus) -> StatusEvent {
 }
 
 fn failed(m: &Message, code: Option<String>, title: &str, detail: &str) -> Outcome {
-    Outcome::Failed { id: m.id, tenant: m.tenant_id, account: m.account_id, code, title: title.into(), detail: detail.into() }
+    Outcome::Failed {
+        id: m.id,
+        tenant: m.tenant_id,
+        account: m.account_id,
+        code,
+        title: title.into(),
+        detail: detail.into(),
+    }
 }
 
 /// Maps a provider error to the message's next state.
 fn classify(m: &Message, e: &ProviderError, max_attempts: i32) -> Outcome {
     let code = e.code.map(|c| c.to_string());
     let detail = e.details.clone().map_or_else(|| e.message.clone(), |d| format!("{}: {d}", e.message));
-    if e.may_have_been_sent() {
+    if e.maybe_delivered {
         return Outcome::Unknown { id: m.id, detail };
     }
     if e.kind == ProviderErrorKind::AuthFailed {
@@ -292,7 +321,12 @@ fn classify(m: &Message, e: &ProviderError, max_attempts: i32) -> Outcome {
     }
     if e.is_retryable() && m.attempts < max_attempts {
         let delay = backoff::delay(m.attempts, e.retry_after, Duration::from_secs(1), Duration::from_secs(300));
-        return Outcome::Retry { id: m.id, at: now() + chrono::Duration::from_std(delay).unwrap_or_default(), code, detail };
+        return Outcome::Retry {
+            id: m.id,
+            at: now() + chrono::Duration::from_std(delay).unwrap_or_default(),
+            code,
+            detail,
+        };
     }
     failed(m, code, e.seed_code(), &detail)
 }

@@ -59,12 +59,23 @@ pub struct ProviderError {
     /// How long to wait before retrying, when the provider said or the code implies it.
     pub retry_after: Option<Duration>,
     pub http_status: Option<u16>,
+    /// The request may have reached the provider (a timeout or a cut reply after sending, or an
+    /// accepted send without an id): a message must then never be sent again.
+    pub maybe_delivered: bool,
 }
 
 impl ProviderError {
     /// An error of `kind` with a message and nothing else.
     pub fn new(kind: ProviderErrorKind, message: impl Into<String>) -> Self {
-        ProviderError { kind, code: None, message: message.into(), details: None, retry_after: None, http_status: None }
+        ProviderError {
+            kind,
+            code: None,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+            http_status: None,
+            maybe_delivered: false,
+        }
     }
 
     /// The call could not be made or answered. The message says which: "could not connect"
@@ -78,7 +89,10 @@ impl ProviderError {
         } else {
             "could not be completed"
         };
-        ProviderError::new(ProviderErrorKind::Transient, format!("provider request {what}"))
+        ProviderError {
+            maybe_delivered: !err.is_connect(),
+            ..ProviderError::new(ProviderErrorKind::Transient, format!("provider request {what}"))
+        }
     }
 
     /// An operation this provider does not offer.

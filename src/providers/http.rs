@@ -68,6 +68,7 @@ fn from_graph_error(e: &Value) -> ProviderError {
         details: text(e.pointer("/error_data/details")).or_else(|| text(e.get("error_user_msg"))),
         retry_after,
         http_status: None,
+        maybe_delivered: false,
     }
 }
 

@@ -69,6 +69,12 @@ pub trait Provider: Send + Sync {
 
     /// Checks a webhook's signature header against its raw body; a missing header is `false`.
     fn verify_signature(&self, raw_body: &[u8], header: Option<&str>) -> bool;
+
+    /// The status updates a simulating provider will report for an accepted send; real
+    /// providers report theirs by webhook and return none here.
+    fn simulated_statuses(&self, _msg: &OutboundMessage, _receipt: &SendReceipt) -> Vec<StatusEvent> {
+        Vec::new()
+    }
 }
 
 /// The provider for `kind` (`meta`, `tata`; anything else is the sandbox).

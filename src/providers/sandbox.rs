@@ -40,29 +40,6 @@ impl SandboxProvider {
     pub fn new(approval_delay: Duration) -> Self {
         SandboxProvider { approval_delay, templates: Mutex::new(Vec::new()), flows: Mutex::new(0) }
     }
-
-    /// The status updates a real provider would send for `msg` after `receipt`, in order:
-    /// `sent`, `delivered`, `read`, or `sent`, `failed` for recipients ending `1026`.
-    pub fn simulated_statuses(&self, msg: &OutboundMessage, receipt: &SendReceipt) -> Vec<StatusEvent> {
-        let now = chrono::Utc::now();
-        let event = |status, offset_ms: i64, error: Option<(i64, String)>| StatusEvent {
-            provider_message_id: receipt.provider_message_id.clone(),
-            status,
-            recipient: msg.to.digits().to_string(),
-            callback_data: msg.callback_data.clone(),
-            timestamp: now + chrono::Duration::milliseconds(offset_ms),
-            error,
-        };
-        if msg.to.digits().ends_with("1026") {
-            let error = (131026, "Message undeliverable".to_string());
-            return vec![event(DeliveryStatus::Sent, 0, None), event(DeliveryStatus::Failed, 500, Some(error))];
-        }
-        vec![
-            event(DeliveryStatus::Sent, 0, None),
-            event(DeliveryStatus::Delivered, 500, None),
-            event(DeliveryStatus::Read, 1500, None),
-        ]
-    }
 }
 
 /// The refusal a test recipient triggers, if any.
@@ -88,6 +65,29 @@ fn message_id() -> String {
 
 #[async_trait]
 impl Provider for SandboxProvider {
+    /// The status updates a real provider would send for `msg` after `receipt`, in order:
+    /// `sent`, `delivered`, `read`, or `sent`, `failed` for recipients ending `1026`.
+    fn simulated_statuses(&self, msg: &OutboundMessage, receipt: &SendReceipt) -> Vec<StatusEvent> {
+        let now = chrono::Utc::now();
+        let event = |status, offset_ms: i64, error: Option<(i64, String)>| StatusEvent {
+            provider_message_id: receipt.provider_message_id.clone(),
+            status,
+            recipient: msg.to.digits().to_string(),
+            callback_data: msg.callback_data.clone(),
+            timestamp: now + chrono::Duration::milliseconds(offset_ms),
+            error,
+        };
+        if msg.to.digits().ends_with("1026") {
+            let error = (131026, "Message undeliverable".to_string());
+            return vec![event(DeliveryStatus::Sent, 0, None), event(DeliveryStatus::Failed, 500, Some(error))];
+        }
+        vec![
+            event(DeliveryStatus::Sent, 0, None),
+            event(DeliveryStatus::Delivered, 500, None),
+            event(DeliveryStatus::Read, 1500, None),
+        ]
+    }
+
     fn kind(&self) -> &'static str {
         "sandbox"
     }

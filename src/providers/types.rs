@@ -17,8 +17,12 @@ impl SendReceipt {
     /// The receipt for a 2xx send reply carrying `id`. A reply without an id is a `Permanent`
     /// error, not a retry: the message may have gone out, and is never sent twice.
     pub fn from_reply(id: Option<String>, raw: Value) -> Result<Self, super::ProviderError> {
-        let id = id.ok_or_else(|| {
-            super::ProviderError::new(super::ProviderErrorKind::Permanent, "the send was answered without a message id")
+        let id = id.ok_or_else(|| super::ProviderError {
+            maybe_delivered: true,
+            ..super::ProviderError::new(
+                super::ProviderErrorKind::Permanent,
+                "the send was answered without a message id",
+            )
         })?;
         let status =
             raw.pointer("/messages/0/message_status").and_then(Value::as_str).unwrap_or("accepted").to_string();

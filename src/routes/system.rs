@@ -24,17 +24,9 @@ pub async fn healthz() -> HttpResponse {
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state
-        .db
-        .run(|c| c.batch_execute("SELECT 1"))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "the database is unreachable",
-            )
-        })?;
+    state.db.run(|c| c.batch_execute("SELECT 1")).await.map_err(|_| {
+        ApiError::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database is unreachable")
+    })?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
 }
 
@@ -42,7 +34,5 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 #[utoipa::path(tag = "system", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(state.db.pool_state()))
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(state.db.pool_state()))
 }

@@ -94,10 +94,7 @@ pub struct AccountChanges {
 }
 
 pub fn insert(conn: &mut DbConn, new: NewAccount) -> QueryResult<Account> {
-    diesel::insert_into(accounts::table)
-        .values(new)
-        .returning(accounts::all_columns)
-        .get_result(conn)
+    diesel::insert_into(accounts::table).values(new).returning(accounts::all_columns).get_result(conn)
 }
 
 pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<Account>> {
@@ -109,10 +106,7 @@ pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<A
 }
 
 pub fn count(conn: &mut DbConn, tenant: TenantId) -> QueryResult<i64> {
-    accounts::table
-        .filter(accounts::tenant_id.eq(tenant.0))
-        .count()
-        .get_result(conn)
+    accounts::table.filter(accounts::tenant_id.eq(tenant.0)).count().get_result(conn)
 }
 
 /// Filters of the account list.
@@ -122,12 +116,7 @@ pub struct ListFilter {
     pub status: Option<String>,
 }
 
-pub fn list(
-    conn: &mut DbConn,
-    tenant: TenantId,
-    filter: &ListFilter,
-    page: Page,
-) -> QueryResult<Vec<Account>> {
+pub fn list(conn: &mut DbConn, tenant: TenantId, filter: &ListFilter, page: Page) -> QueryResult<Vec<Account>> {
     let mut q = accounts::table
         .filter(accounts::tenant_id.eq(tenant.0))
         .select(Account::as_select())
@@ -162,22 +151,14 @@ pub fn update(
 }
 
 pub fn delete(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<bool> {
-    diesel::delete(
-        accounts::table.filter(accounts::tenant_id.eq(tenant.0).and(accounts::id.eq(id))),
-    )
-    .execute(conn)
-    .map(|n| n > 0)
+    diesel::delete(accounts::table.filter(accounts::tenant_id.eq(tenant.0).and(accounts::id.eq(id))))
+        .execute(conn)
+        .map(|n| n > 0)
 }
 
 /// Re-encrypts every stored account secret under the vault's newest key; returns how many changed.
 pub fn rotate_secrets(conn: &mut DbConn, vault: &Vault) -> anyhow::Result<usize> {
-    type Secrets = (
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
+    type Secrets = (i64, Option<String>, Option<String>, Option<String>, Option<String>);
     write_tx(conn, |c| {
         let rows: Vec<Secrets> = accounts::table
             .select((
@@ -192,9 +173,7 @@ pub fn rotate_secrets(conn: &mut DbConn, vault: &Vault) -> anyhow::Result<usize>
         for (id, app_secret, access_token, verify_token, tata) in rows {
             let mut rotate = |v: Option<String>| -> anyhow::Result<Option<String>> {
                 let Some(token) = v else { return Ok(None) };
-                let new = vault
-                    .rotate(&token)
-                    .map_err(|e| anyhow::anyhow!("account {id}: {e}"))?;
+                let new = vault.rotate(&token).map_err(|e| anyhow::anyhow!("account {id}: {e}"))?;
                 changed += usize::from(new.is_some());
                 Ok(new)
             };
@@ -211,9 +190,7 @@ pub fn rotate_secrets(conn: &mut DbConn, vault: &Vault) -> anyhow::Result<usize>
                 || changes.verify_token_enc.is_some()
                 || changes.tata_auth_token_enc.is_some()
             {
-                diesel::update(accounts::table.find(id))
-                    .set(&changes)
-                    .execute(c)?;
+                diesel::update(accounts::table.find(id)).set(&changes).execute(c)?;
             }
         }
         Ok(changed)
@@ -228,5 +205,9 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Account>> {
 
 /// Every active account, for background jobs acting on the system's behalf.
 pub fn all_active(conn: &mut DbConn) -> QueryResult<Vec<Account>> {
-    accounts::table.filter(accounts::status.eq("active")).order(accounts::id.asc()).select(Account::as_select()).load(conn)
+    accounts::table
+        .filter(accounts::status.eq("active"))
+        .order(accounts::id.asc())
+        .select(Account::as_select())
+        .load(conn)
 }

@@ -80,18 +80,8 @@ pub fn revoke(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Optio
 pub fn authenticate(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<Authenticated>> {
     let row: Option<(i64, i64, String, Option<chrono::NaiveDateTime>, String)> = api_keys::table
         .inner_join(tenants::table)
-        .filter(
-            api_keys::key_hash
-                .eq(key_hash)
-                .and(api_keys::revoked_at.is_null()),
-        )
-        .select((
-            api_keys::id,
-            api_keys::tenant_id,
-            api_keys::role,
-            api_keys::last_used_at,
-            tenants::status,
-        ))
+        .filter(api_keys::key_hash.eq(key_hash).and(api_keys::revoked_at.is_null()))
+        .select((api_keys::id, api_keys::tenant_id, api_keys::role, api_keys::last_used_at, tenants::status))
         .first(conn)
         .optional()?;
     let Some((id, tenant_id, role, last_used, status)) = row else {
@@ -99,9 +89,7 @@ pub fn authenticate(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<Aut
     };
     let ts = now();
     if last_used.is_none_or(|t| ts - t > chrono::Duration::seconds(60)) {
-        diesel::update(api_keys::table.find(id))
-            .set(api_keys::last_used_at.eq(ts))
-            .execute(conn)?;
+        diesel::update(api_keys::table.find(id)).set(api_keys::last_used_at.eq(ts)).execute(conn)?;
     }
     Ok(Some(Authenticated {
         principal: AuthContext {

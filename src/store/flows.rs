@@ -36,7 +36,14 @@ pub struct FlowChanges {
     pub updated_at: Option<chrono::NaiveDateTime>,
 }
 
-pub fn insert(conn: &mut DbConn, tenant: TenantId, account: i64, name: &str, categories: &str, provider_flow_id: Option<&str>) -> QueryResult<Flow> {
+pub fn insert(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    account: i64,
+    name: &str,
+    categories: &str,
+    provider_flow_id: Option<&str>,
+) -> QueryResult<Flow> {
     let ts = now();
     diesel::insert_into(flows::table)
         .values((

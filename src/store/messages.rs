@@ -83,7 +83,8 @@ pub fn enqueue(conn: &mut DbConn, new: NewMessage) -> QueryResult<(Message, bool
         }
     }
     let status = new.status.clone();
-    let m: Message = diesel::insert_into(messages::table).values(new).returning(messages::all_columns).get_result(conn)?;
+    let m: Message =
+        diesel::insert_into(messages::table).values(new).returning(messages::all_columns).get_result(conn)?;
     add_event(conn, m.id, &status, None)?;
     Ok((m, true))
 }
@@ -200,7 +201,9 @@ pub fn claim(conn: &mut DbConn, instance: &str, phone_number_id: i64, limit: i64
 /// Outbound messages a tenant queued since `from` (for the daily quota).
 pub fn outbound_since(conn: &mut DbConn, tenant: TenantId, from: chrono::NaiveDateTime) -> QueryResult<i64> {
     messages::table
-        .filter(messages::tenant_id.eq(tenant.0).and(messages::direction.eq("outbound")).and(messages::created_at.ge(from)))
+        .filter(
+            messages::tenant_id.eq(tenant.0).and(messages::direction.eq("outbound")).and(messages::created_at.ge(from)),
+        )
         .count()
         .get_result(conn)
 }

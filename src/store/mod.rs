@@ -1,16 +1,16 @@
 //! Queries, one module per resource. Every tenant-scoped query takes a `TenantId`.
 
 pub mod accounts;
-pub mod messages;
-pub mod opt_outs;
-pub mod outbox;
 pub mod api_keys;
 pub mod flows;
 pub mod health_logs;
+pub mod messages;
+pub mod opt_outs;
+pub mod outbox;
 pub mod phone_numbers;
 pub mod sessions;
-pub mod templates;
 pub mod statuses;
+pub mod templates;
 pub mod tenants;
 pub mod usage;
 pub mod users;

@@ -72,7 +72,11 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                 }
                 Outcome::Unknown { id, detail } => {
                     diesel::update(messages::table.find(id))
-                        .set((messages::status.eq("unknown"), messages::error_detail.eq(detail), messages::updated_at.eq(ts)))
+                        .set((
+                            messages::status.eq("unknown"),
+                            messages::error_detail.eq(detail),
+                            messages::updated_at.eq(ts),
+                        ))
                         .execute(c)?;
                     add_event(c, *id, "unknown", Some(detail))?;
                 }

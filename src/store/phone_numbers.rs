@@ -61,28 +61,19 @@ pub struct PhoneNumberChanges {
 
 /// Inserts a number; the account's first number becomes its default. Call in a write transaction.
 pub fn insert(conn: &mut DbConn, mut new: NewPhoneNumber) -> QueryResult<PhoneNumberRow> {
-    let existing: i64 = phone_numbers::table
-        .filter(phone_numbers::account_id.eq(new.account_id))
-        .count()
-        .get_result(conn)?;
+    let existing: i64 =
+        phone_numbers::table.filter(phone_numbers::account_id.eq(new.account_id)).count().get_result(conn)?;
     if existing == 0 {
         new.is_default = true;
     } else if new.is_default {
         clear_default(conn, new.account_id)?;
     }
-    diesel::insert_into(phone_numbers::table)
-        .values(new)
-        .returning(phone_numbers::all_columns)
-        .get_result(conn)
+    diesel::insert_into(phone_numbers::table).values(new).returning(phone_numbers::all_columns).get_result(conn)
 }
 
 fn clear_default(conn: &mut DbConn, account_id: i64) -> QueryResult<usize> {
     diesel::update(
-        phone_numbers::table.filter(
-            phone_numbers::account_id
-                .eq(account_id)
-                .and(phone_numbers::is_default.eq(true)),
-        ),
+        phone_numbers::table.filter(phone_numbers::account_id.eq(account_id).and(phone_numbers::is_default.eq(true))),
     )
     .set(phone_numbers::is_default.eq(false))
     .execute(conn)
@@ -90,22 +81,14 @@ fn clear_default(conn: &mut DbConn, account_id: i64) -> QueryResult<usize> {
 
 pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<PhoneNumberRow>> {
     phone_numbers::table
-        .filter(
-            phone_numbers::tenant_id
-                .eq(tenant.0)
-                .and(phone_numbers::id.eq(id)),
-        )
+        .filter(phone_numbers::tenant_id.eq(tenant.0).and(phone_numbers::id.eq(id)))
         .select(PhoneNumberRow::as_select())
         .first(conn)
         .optional()
 }
 
 /// The account's default number, if any.
-pub fn default_for(
-    conn: &mut DbConn,
-    tenant: TenantId,
-    account_id: i64,
-) -> QueryResult<Option<PhoneNumberRow>> {
+pub fn default_for(conn: &mut DbConn, tenant: TenantId, account_id: i64) -> QueryResult<Option<PhoneNumberRow>> {
     phone_numbers::table
         .filter(
             phone_numbers::tenant_id
@@ -147,11 +130,7 @@ pub fn update(
     mut changes: PhoneNumberChanges,
 ) -> QueryResult<Option<PhoneNumberRow>> {
     changes.updated_at = Some(now());
-    let target = phone_numbers::table.filter(
-        phone_numbers::tenant_id
-            .eq(tenant.0)
-            .and(phone_numbers::id.eq(id)),
-    );
+    let target = phone_numbers::table.filter(phone_numbers::tenant_id.eq(tenant.0).and(phone_numbers::id.eq(id)));
     if diesel::update(target).set(&changes).execute(conn)? == 0 {
         return Ok(None);
     }
@@ -159,20 +138,13 @@ pub fn update(
 }
 
 /// Makes a number its account's default. Call in a write transaction.
-pub fn make_default(
-    conn: &mut DbConn,
-    tenant: TenantId,
-    id: i64,
-) -> QueryResult<Option<PhoneNumberRow>> {
+pub fn make_default(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<PhoneNumberRow>> {
     let Some(row) = get(conn, tenant, id)? else {
         return Ok(None);
     };
     clear_default(conn, row.account_id)?;
     diesel::update(phone_numbers::table.find(id))
-        .set((
-            phone_numbers::is_default.eq(true),
-            phone_numbers::updated_at.eq(now()),
-        ))
+        .set((phone_numbers::is_default.eq(true), phone_numbers::updated_at.eq(now())))
         .execute(conn)?;
     get(conn, tenant, id)
 }
@@ -192,9 +164,7 @@ pub fn delete(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<bool>
             .first(conn)
             .optional()?;
         if let Some(next) = next {
-            diesel::update(phone_numbers::table.find(next))
-                .set(phone_numbers::is_default.eq(true))
-                .execute(conn)?;
+            diesel::update(phone_numbers::table.find(next)).set(phone_numbers::is_default.eq(true)).execute(conn)?;
         }
     }
     Ok(true)
@@ -213,7 +183,8 @@ pub struct DispatchInfo {
 /// Dispatch settings of a number (system use: the outbox worker).
 pub fn dispatch_info(conn: &mut DbConn, id: i64) -> QueryResult<Option<DispatchInfo>> {
     use crate::db::schema::accounts;
-    let row: Option<(i64, f64, Option<f64>, Option<i64>, Option<i64>, Option<i64>)> = phone_numbers::table
+    type Row = (i64, f64, Option<f64>, Option<i64>, Option<i64>, Option<i64>);
+    let row: Option<Row> = phone_numbers::table
         .inner_join(accounts::table)
         .filter(phone_numbers::id.eq(id))
         .select((
@@ -237,7 +208,10 @@ pub fn dispatch_info(conn: &mut DbConn, id: i64) -> QueryResult<Option<DispatchI
 
 /// Whether any tenant already holds this provider phone-number id.
 pub fn provider_id_taken(conn: &mut DbConn, provider_id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(phone_numbers::table.filter(phone_numbers::provider_phone_number_id.eq(provider_id)))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        phone_numbers::table.filter(phone_numbers::provider_phone_number_id.eq(provider_id)),
+    ))
+    .get_result(conn)
 }
 
 /// A number by id alone, for background workers acting on the system's behalf.

@@ -30,19 +30,9 @@ pub fn create(conn: &mut DbConn, user_id: i64, token_hash: &str, ttl_secs: i64) 
 
 /// Consumes a refresh token. Call inside a write transaction.
 pub fn consume(conn: &mut DbConn, token_hash: &str) -> QueryResult<Refresh> {
-    let row: Option<(
-        i64,
-        i64,
-        chrono::NaiveDateTime,
-        Option<chrono::NaiveDateTime>,
-    )> = refresh_tokens::table
+    let row: Option<(i64, i64, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select((
-            refresh_tokens::id,
-            refresh_tokens::user_id,
-            refresh_tokens::expires_at,
-            refresh_tokens::revoked_at,
-        ))
+        .select((refresh_tokens::id, refresh_tokens::user_id, refresh_tokens::expires_at, refresh_tokens::revoked_at))
         .first(conn)
         .optional()?;
     let Some((id, user_id, expires_at, revoked_at)) = row else {
@@ -56,20 +46,15 @@ pub fn consume(conn: &mut DbConn, token_hash: &str) -> QueryResult<Refresh> {
     if expires_at <= ts {
         return Ok(Refresh::Invalid);
     }
-    diesel::update(refresh_tokens::table.find(id))
-        .set(refresh_tokens::revoked_at.eq(ts))
-        .execute(conn)?;
+    diesel::update(refresh_tokens::table.find(id)).set(refresh_tokens::revoked_at.eq(ts)).execute(conn)?;
     Ok(Refresh::Valid { user_id })
 }
 
 /// Revokes one token (logout); true when it existed and was live.
 pub fn revoke(conn: &mut DbConn, token_hash: &str) -> QueryResult<bool> {
     diesel::update(
-        refresh_tokens::table.filter(
-            refresh_tokens::token_hash
-                .eq(token_hash)
-                .and(refresh_tokens::revoked_at.is_null()),
-        ),
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash).and(refresh_tokens::revoked_at.is_null())),
     )
     .set(refresh_tokens::revoked_at.eq(now()))
     .execute(conn)
@@ -78,11 +63,7 @@ pub fn revoke(conn: &mut DbConn, token_hash: &str) -> QueryResult<bool> {
 
 pub fn revoke_all(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
     diesel::update(
-        refresh_tokens::table.filter(
-            refresh_tokens::user_id
-                .eq(user_id)
-                .and(refresh_tokens::revoked_at.is_null()),
-        ),
+        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id).and(refresh_tokens::revoked_at.is_null())),
     )
     .set(refresh_tokens::revoked_at.eq(now()))
     .execute(conn)

@@ -88,7 +88,9 @@ pub fn apply(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<bool> {
     let mut counts = usage::Counts::default();
     let mut changed = false;
     if m.provider_message_id.is_none() {
-        diesel::update(messages::table.find(m.id)).set(messages::provider_message_id.eq(&e.provider_message_id)).execute(conn)?;
+        diesel::update(messages::table.find(m.id))
+            .set(messages::provider_message_id.eq(&e.provider_message_id))
+            .execute(conn)?;
         changed = true;
     }
     let target = messages::table.find(m.id);
@@ -115,7 +117,11 @@ pub fn apply(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<bool> {
             .execute(conn)?;
         if e.status == Status::Failed {
             diesel::update(messages::table.find(m.id))
-                .set((messages::error_code.eq(&e.error_code), messages::error_title.eq(&e.error_title), messages::error_detail.eq(&e.error_detail)))
+                .set((
+                    messages::error_code.eq(&e.error_code),
+                    messages::error_title.eq(&e.error_title),
+                    messages::error_detail.eq(&e.error_detail),
+                ))
                 .execute(conn)?;
         }
         if m.status == "unknown" && e.status != Status::Failed {

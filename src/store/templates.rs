@@ -95,7 +95,13 @@ pub struct ListFilter {
     pub name: Option<String>,
 }
 
-pub fn list(conn: &mut DbConn, tenant: TenantId, account: i64, f: &ListFilter, page: Page) -> QueryResult<Vec<Template>> {
+pub fn list(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    account: i64,
+    f: &ListFilter,
+    page: Page,
+) -> QueryResult<Vec<Template>> {
     let mut q = templates::table
         .filter(templates::tenant_id.eq(tenant.0).and(templates::account_id.eq(account)))
         .select(Template::as_select())

@@ -41,27 +41,15 @@ pub fn create(conn: &mut DbConn, name: &str) -> QueryResult<Tenant> {
 }
 
 pub fn get(conn: &mut DbConn, id: TenantId) -> QueryResult<Option<Tenant>> {
-    tenants::table
-        .find(id.0)
-        .select(Tenant::as_select())
-        .first(conn)
-        .optional()
+    tenants::table.find(id.0).select(Tenant::as_select()).first(conn).optional()
 }
 
 pub fn status(conn: &mut DbConn, id: TenantId) -> QueryResult<Option<String>> {
-    tenants::table
-        .find(id.0)
-        .select(tenants::status)
-        .first(conn)
-        .optional()
+    tenants::table.find(id.0).select(tenants::status).first(conn).optional()
 }
 
 pub fn list(conn: &mut DbConn, page: Page) -> QueryResult<Vec<Tenant>> {
-    let mut q = tenants::table
-        .select(Tenant::as_select())
-        .order(tenants::id.desc())
-        .limit(page.limit + 1)
-        .into_boxed();
+    let mut q = tenants::table.select(Tenant::as_select()).order(tenants::id.desc()).limit(page.limit + 1).into_boxed();
     if let Some(before) = page.before {
         q = q.filter(tenants::id.lt(before));
     }
@@ -71,29 +59,25 @@ pub fn list(conn: &mut DbConn, page: Page) -> QueryResult<Vec<Tenant>> {
 /// Usage counts for the given tenants, in one query per table.
 pub fn usage(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, Usage>> {
     use diesel::dsl::count_star;
-    let mut out: std::collections::HashMap<i64, Usage> =
-        ids.iter().map(|id| (*id, Usage::default())).collect();
+    let mut out: std::collections::HashMap<i64, Usage> = ids.iter().map(|id| (*id, Usage::default())).collect();
     let rows: Vec<(i64, i64)> = users::table
         .filter(users::tenant_id.eq_any(ids))
         .group_by(users::tenant_id)
         .select((users::tenant_id, count_star()))
         .load(conn)?;
-    rows.into_iter()
-        .for_each(|(t, n)| out.entry(t).or_default().users = n);
+    rows.into_iter().for_each(|(t, n)| out.entry(t).or_default().users = n);
     let rows: Vec<(i64, i64)> = accounts::table
         .filter(accounts::tenant_id.eq_any(ids))
         .group_by(accounts::tenant_id)
         .select((accounts::tenant_id, count_star()))
         .load(conn)?;
-    rows.into_iter()
-        .for_each(|(t, n)| out.entry(t).or_default().accounts = n);
+    rows.into_iter().for_each(|(t, n)| out.entry(t).or_default().accounts = n);
     let rows: Vec<(i64, i64)> = phone_numbers::table
         .filter(phone_numbers::tenant_id.eq_any(ids))
         .group_by(phone_numbers::tenant_id)
         .select((phone_numbers::tenant_id, count_star()))
         .load(conn)?;
-    rows.into_iter()
-        .for_each(|(t, n)| out.entry(t).or_default().phone_numbers = n);
+    rows.into_iter().for_each(|(t, n)| out.entry(t).or_default().phone_numbers = n);
     Ok(out)
 }
 

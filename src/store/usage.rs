@@ -53,7 +53,13 @@ pub fn add(conn: &mut DbConn, tenant: i64, account: i64, day: chrono::NaiveDate,
 }
 
 /// One account's days in `[from, to]`, oldest first.
-pub fn range(conn: &mut DbConn, tenant: TenantId, account: i64, from: chrono::NaiveDate, to: chrono::NaiveDate) -> QueryResult<Vec<UsageDay>> {
+pub fn range(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    account: i64,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> QueryResult<Vec<UsageDay>> {
     usage_daily::table
         .filter(usage_daily::tenant_id.eq(tenant.0).and(usage_daily::account_id.eq(account)))
         .filter(usage_daily::day.ge(from).and(usage_daily::day.le(to)))

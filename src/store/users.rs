@@ -51,11 +51,7 @@ pub fn create(conn: &mut DbConn, u: NewUser<'_>) -> QueryResult<User> {
 }
 
 pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
 }
 
 /// The principal for a user id from a verified JWT, with its tenant's state.
@@ -63,26 +59,19 @@ pub fn authenticate(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Authe
     let row: Option<(i64, String, bool, String)> = users::table
         .inner_join(tenants::table)
         .filter(users::id.eq(user_id))
-        .select((
-            users::tenant_id,
-            users::role,
-            users::is_platform_admin,
-            tenants::status,
-        ))
+        .select((users::tenant_id, users::role, users::is_platform_admin, tenants::status))
         .first(conn)
         .optional()?;
-    Ok(
-        row.map(|(tenant_id, role, platform_admin, status)| Authenticated {
-            principal: AuthContext {
-                tenant_id: TenantId(tenant_id),
-                user_id: Some(user_id),
-                api_key_id: None,
-                role: Role::parse(&role),
-                platform_admin,
-            },
-            tenant_suspended: status == "suspended",
-        }),
-    )
+    Ok(row.map(|(tenant_id, role, platform_admin, status)| Authenticated {
+        principal: AuthContext {
+            tenant_id: TenantId(tenant_id),
+            user_id: Some(user_id),
+            api_key_id: None,
+            role: Role::parse(&role),
+            platform_admin,
+        },
+        tenant_suspended: status == "suspended",
+    }))
 }
 
 pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<User>> {
@@ -135,10 +124,7 @@ pub fn update(
 
 pub fn set_password(conn: &mut DbConn, id: i64, password_hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(password_hash),
-            users::updated_at.eq(now()),
-        ))
+        .set((users::password_hash.eq(password_hash), users::updated_at.eq(now())))
         .execute(conn)
 }
 

@@ -5,12 +5,8 @@ use wabahub::domain::TenantId;
 
 use crate::helpers::*;
 
-const SECRETS: [&str; 4] = [
-    "EAAG-access-token-XYZ123",
-    "app-secret-ABC987",
-    "verify-token-QWE456",
-    "tata.jwt.token-RTY321",
-];
+const SECRETS: [&str; 4] =
+    ["EAAG-access-token-XYZ123", "app-secret-ABC987", "verify-token-QWE456", "tata.jwt.token-RTY321"];
 
 pub async fn meta_account(app: &TestApp, token: &str, name: &str) -> Value {
     app.post(
@@ -33,28 +29,17 @@ async fn crud_and_write_only_secrets() {
     assert_eq!(a["credentials"]["access_token_hint"], "****Z123");
     assert_eq!(a["credentials"]["has_tata_auth_token"], false);
     let id = a["id"].as_i64().unwrap();
-    let text = app
-        .get(&format!("/api/v1/accounts/{id}"), &t.token)
-        .await
-        .text;
+    let text = app.get(&format!("/api/v1/accounts/{id}"), &t.token).await.text;
     for s in SECRETS {
         assert!(!text.contains(s), "secret {s} returned");
     }
-    let sandbox = app
-        .post("/api/v1/accounts", &t.token, json!({"name": "Try it"}))
-        .await
-        .expect(201);
+    let sandbox = app.post("/api/v1/accounts", &t.token, json!({"name": "Try it"})).await.expect(201);
     assert_eq!(sandbox["provider"], "sandbox");
     let list = app.get("/api/v1/accounts", &t.token).await.expect(200);
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
-    let metas = app
-        .get("/api/v1/accounts?provider=meta", &t.token)
-        .await
-        .expect(200);
+    let metas = app.get("/api/v1/accounts?provider=meta", &t.token).await.expect(200);
     assert_eq!(metas["data"].as_array().unwrap().len(), 1);
-    app.get("/api/v1/accounts?provider=whatsapp", &t.token)
-        .await
-        .problem(422, "validation_failed");
+    app.get("/api/v1/accounts?provider=whatsapp", &t.token).await.problem(422, "validation_failed");
 
     let updated = app
         .patch(&format!("/api/v1/accounts/{id}"), &t.token, json!({"name": "Renamed", "tata_auth_token": SECRETS[3], "limits": {"messages_per_second": 10.0, "messages_per_day": 5000}}))
@@ -64,49 +49,21 @@ async fn crud_and_write_only_secrets() {
     assert_eq!(updated["limits"]["messages_per_day"], 5000);
     assert_eq!(updated["credentials"]["has_tata_auth_token"], true);
     assert_eq!(updated["credentials"]["has_access_token"], true);
-    app.patch(
-        &format!("/api/v1/accounts/{id}"),
-        &t.token,
-        json!({"provider": "tata"}),
-    )
-    .await
-    .problem(422, "validation_failed");
-    app.patch(
-        &format!("/api/v1/accounts/{id}"),
-        &t.token,
-        json!({"status": "active"}),
-    )
-    .await
-    .problem(409, "setup_incomplete");
-    let s = app
-        .patch(
-            &format!("/api/v1/accounts/{id}"),
-            &t.token,
-            json!({"status": "suspended"}),
-        )
+    app.patch(&format!("/api/v1/accounts/{id}"), &t.token, json!({"provider": "tata"}))
         .await
-        .expect(200);
+        .problem(422, "validation_failed");
+    app.patch(&format!("/api/v1/accounts/{id}"), &t.token, json!({"status": "active"}))
+        .await
+        .problem(409, "setup_incomplete");
+    let s = app.patch(&format!("/api/v1/accounts/{id}"), &t.token, json!({"status": "suspended"})).await.expect(200);
     assert_eq!(s["status"], "suspended");
-    app.patch(
-        &format!("/api/v1/accounts/{id}"),
-        &t.token,
-        json!({"limits": {"messages_per_day": 0}}),
-    )
-    .await
-    .problem(422, "validation_failed");
+    app.patch(&format!("/api/v1/accounts/{id}"), &t.token, json!({"limits": {"messages_per_day": 0}}))
+        .await
+        .problem(422, "validation_failed");
 
-    assert_eq!(
-        app.delete(&format!("/api/v1/accounts/{id}"), &t.token)
-            .await
-            .status,
-        204
-    );
-    app.get(&format!("/api/v1/accounts/{id}"), &t.token)
-        .await
-        .problem(404, "not_found");
-    app.delete(&format!("/api/v1/accounts/{id}"), &t.token)
-        .await
-        .problem(404, "not_found");
+    assert_eq!(app.delete(&format!("/api/v1/accounts/{id}"), &t.token).await.status, 204);
+    app.get(&format!("/api/v1/accounts/{id}"), &t.token).await.problem(404, "not_found");
+    app.delete(&format!("/api/v1/accounts/{id}"), &t.token).await.problem(404, "not_found");
 }
 
 #[actix_web::test]
@@ -130,30 +87,14 @@ async fn validation_is_per_field_and_changes_nothing() {
     ] {
         assert!(errors[field].is_array(), "{field} missing in {errors}");
     }
-    app.post("/api/v1/accounts", &t.token, json!({"provider": "meta"}))
+    app.post("/api/v1/accounts", &t.token, json!({"provider": "meta"})).await.problem(422, "validation_failed");
+    app.post("/api/v1/accounts", &t.token, json!({"name": "x", "provider": "whatsapp"}))
         .await
         .problem(422, "validation_failed");
-    app.post(
-        "/api/v1/accounts",
-        &t.token,
-        json!({"name": "x", "provider": "whatsapp"}),
-    )
-    .await
-    .problem(422, "validation_failed");
-    app.post(
-        "/api/v1/accounts",
-        &t.token,
-        json!({"name": "x", "subscribed_events": ["nope"]}),
-    )
-    .await
-    .problem(422, "validation_failed");
-    app.post(
-        "/api/v1/accounts",
-        &t.token,
-        json!({"name": "x", "surprise": 1}),
-    )
-    .await
-    .problem(422, "validation_failed");
+    app.post("/api/v1/accounts", &t.token, json!({"name": "x", "subscribed_events": ["nope"]}))
+        .await
+        .problem(422, "validation_failed");
+    app.post("/api/v1/accounts", &t.token, json!({"name": "x", "surprise": 1})).await.problem(422, "validation_failed");
     let list = app.get("/api/v1/accounts", &t.token).await.expect(200);
     assert_eq!(list["data"].as_array().unwrap().len(), 0);
 }
@@ -171,15 +112,9 @@ async fn members_read_but_cannot_write() {
     .await
     .expect(201);
     let m = app.login("m@example.com", "memberpass").await;
-    app.get(&format!("/api/v1/accounts/{}", a["id"]), &m)
-        .await
-        .expect(200);
-    app.post("/api/v1/accounts", &m, json!({"name": "x"}))
-        .await
-        .problem(403, "insufficient_role");
-    app.delete(&format!("/api/v1/accounts/{}", a["id"]), &m)
-        .await
-        .problem(403, "insufficient_role");
+    app.get(&format!("/api/v1/accounts/{}", a["id"]), &m).await.expect(200);
+    app.post("/api/v1/accounts", &m, json!({"name": "x"})).await.problem(403, "insufficient_role");
+    app.delete(&format!("/api/v1/accounts/{}", a["id"]), &m).await.problem(403, "insufficient_role");
 }
 
 #[actix_web::test]
@@ -187,23 +122,10 @@ async fn account_quota_is_enforced() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
     let root = app.platform_admin().await;
-    app.put(
-        &format!("/api/v1/admin/tenants/{}/quotas", t.id),
-        &root,
-        json!({"max_accounts": 1}),
-    )
-    .await
-    .expect(200);
-    app.post("/api/v1/accounts", &t.token, json!({"name": "one"}))
-        .await
-        .expect(201);
-    app.post("/api/v1/accounts", &t.token, json!({"name": "two"}))
-        .await
-        .problem(409, "account_quota_exceeded");
-    let usage = app
-        .get(&format!("/api/v1/admin/tenants/{}", t.id), &root)
-        .await
-        .expect(200);
+    app.put(&format!("/api/v1/admin/tenants/{}/quotas", t.id), &root, json!({"max_accounts": 1})).await.expect(200);
+    app.post("/api/v1/accounts", &t.token, json!({"name": "one"})).await.expect(201);
+    app.post("/api/v1/accounts", &t.token, json!({"name": "two"})).await.problem(409, "account_quota_exceeded");
+    let usage = app.get(&format!("/api/v1/admin/tenants/{}", t.id), &root).await.expect(200);
     assert_eq!(usage["usage"]["accounts"], 1);
 }
 
@@ -212,20 +134,13 @@ async fn secrets_are_encrypted_at_rest_and_keys_rotate() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
     let a = meta_account(&app, &t.token, "Main").await;
-    app.patch(
-        &format!("/api/v1/accounts/{}", a["id"]),
-        &t.token,
-        json!({"tata_auth_token": SECRETS[3]}),
-    )
-    .await
-    .expect(200);
+    app.patch(&format!("/api/v1/accounts/{}", a["id"]), &t.token, json!({"tata_auth_token": SECRETS[3]}))
+        .await
+        .expect(200);
     let dump = raw_dump(&app).await;
     assert!(dump.contains("Main"), "the dump must see stored data");
     for s in SECRETS {
-        assert!(
-            !dump.contains(s),
-            "plaintext secret {s} found in the database"
-        );
+        assert!(!dump.contains(s), "plaintext secret {s} found in the database");
     }
 
     let old_key = app.state.settings.fernet_keys[0].clone();
@@ -238,9 +153,7 @@ async fn secrets_are_encrypted_at_rest_and_keys_rotate() {
     let (rotated, again, stored) = actix_web::web::block(move || {
         let rotated = wabahub::cli::rotate_keys(&settings, &db).unwrap();
         let again = wabahub::cli::rotate_keys(&settings, &db).unwrap();
-        let stored = wabahub::store::accounts::get(&mut db.get().unwrap(), tenant, id)
-            .unwrap()
-            .unwrap();
+        let stored = wabahub::store::accounts::get(&mut db.get().unwrap(), tenant, id).unwrap().unwrap();
         (rotated, again, stored)
     })
     .await
@@ -248,16 +161,6 @@ async fn secrets_are_encrypted_at_rest_and_keys_rotate() {
     assert_eq!(rotated, 4);
     assert_eq!(again, 0);
     let only_new = wabahub::crypto::Vault::new(&[new_key]).unwrap();
-    assert_eq!(
-        only_new
-            .decrypt(stored.access_token_enc.as_deref().unwrap())
-            .unwrap(),
-        SECRETS[0]
-    );
-    assert_eq!(
-        only_new
-            .decrypt(stored.tata_auth_token_enc.as_deref().unwrap())
-            .unwrap(),
-        SECRETS[3]
-    );
+    assert_eq!(only_new.decrypt(stored.access_token_enc.as_deref().unwrap()).unwrap(), SECRETS[0]);
+    assert_eq!(only_new.decrypt(stored.tata_auth_token_enc.as_deref().unwrap()).unwrap(), SECRETS[3]);
 }

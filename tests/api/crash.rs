@@ -86,16 +86,32 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     let signup: Value = client
         .post(format!("{base}/api/v1/auth/signup"))
         .json(&json!({"tenant_name": "Crash", "name": "C", "email": "crash@example.com", "password": "password123"}))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = signup["tokens"]["access_token"].as_str().unwrap().to_string();
     let setup: Value = client
         .post(format!("{base}/api/v1/accounts/setup"))
         .bearer_auth(&token)
         .json(&full_meta_setup("Crash", "+14155550100", "7001"))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let account = setup["account"]["id"].as_i64().unwrap();
     let phone = setup["phone_number"]["id"].as_i64().unwrap();
-    client.patch(format!("{base}/api/v1/phone-numbers/{phone}")).bearer_auth(&token).json(&json!({"throughput_mps": 1000})).send().await.unwrap();
+    client
+        .patch(format!("{base}/api/v1/phone-numbers/{phone}"))
+        .bearer_auth(&token)
+        .json(&json!({"throughput_mps": 1000}))
+        .send()
+        .await
+        .unwrap();
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = Vec::new();
     for i in 0..MESSAGES {
@@ -161,7 +177,12 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     assert_eq!(by_status.get("sent").copied().unwrap_or(0) + by_status.get("unknown").copied().unwrap_or(0), MESSAGES);
     assert!(by_status.get("unknown").copied().unwrap_or(0) <= 128, "too many unknown: {by_status:?}");
     for to in received.keys() {
-        let m = messages.iter().find(|m| m["recipient"].as_str().unwrap().trim_start_matches('+') == to.as_str()).unwrap();
-        assert!(m["status"] == "sent" || m["status"] == "unknown", "{to} reached the provider but ended {}", m["status"]);
+        let m =
+            messages.iter().find(|m| m["recipient"].as_str().unwrap().trim_start_matches('+') == to.as_str()).unwrap();
+        assert!(
+            m["status"] == "sent" || m["status"] == "unknown",
+            "{to} reached the provider but ended {}",
+            m["status"]
+        );
     }
 }

@@ -36,15 +36,11 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// The PostgreSQL admin URL, when the tests run against PostgreSQL.
 pub fn pg_admin_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
 
 fn url_with_db(admin: &str, db: &str) -> String {
-    let (head, _) = admin
-        .rsplit_once('/')
-        .expect("TEST_DATABASE_URL has a database name");
+    let (head, _) = admin.rsplit_once('/').expect("TEST_DATABASE_URL has a database name");
     format!("{head}/{db}")
 }
 
@@ -66,10 +62,8 @@ fn pg_template(admin: &str) -> &'static str {
         for db in stale {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"));
         }
-        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .expect("create template database");
-        let mut tpl =
-            wabahub::db::connect(&url_with_db(admin, &name)).expect("connect to template");
+        conn.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create template database");
+        let mut tpl = wabahub::db::connect(&url_with_db(admin, &name)).expect("connect to template");
         wabahub::db::migrate(&mut tpl).expect("migrate template");
         drop(tpl);
         name
@@ -92,9 +86,7 @@ pub fn fresh_database(dir: &std::path::Path) -> String {
             let name = format!("wabahub_t_{}_{n}", std::process::id());
             let mut conn = PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
             let mut tries = 0;
-            while let Err(e) = conn.batch_execute(&format!(
-                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
-            )) {
+            while let Err(e) = conn.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")) {
                 tries += 1;
                 assert!(tries < 20, "cannot clone the template database: {e}");
                 std::thread::sleep(std::time::Duration::from_millis(50));
@@ -156,13 +148,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::with_listener(state.clone(), listener).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp {
-        base,
-        client: reqwest::Client::new(),
-        state,
-        database_url,
-        dir,
-    }
+    TestApp { base, client: reqwest::Client::new(), state, database_url, dir }
 }
 
 /// A response's status and JSON body (Null when the body is empty or not JSON).
@@ -177,33 +163,16 @@ impl Res {
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.text
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
         self.body
     }
 
     /// Asserts a problem response with this status and code.
     #[track_caller]
     pub fn problem(self, status: u16, code: &str) -> Value {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.text
-        );
-        let ct = self
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        assert!(
-            ct.starts_with("application/problem+json"),
-            "content-type {ct}"
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(ct.starts_with("application/problem+json"), "content-type {ct}");
         assert_eq!(self.body["code"], code, "body: {}", self.text);
         assert_eq!(self.body["status"], status);
         self.body
@@ -216,13 +185,7 @@ impl TestApp {
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Res {
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
@@ -239,12 +202,7 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Res {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Res { status, headers, body, text }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {
@@ -279,22 +237,14 @@ impl TestApp {
             id: body["tenant"]["id"].as_i64().unwrap(),
             user_id: body["user"]["id"].as_i64().unwrap(),
             token: body["tokens"]["access_token"].as_str().unwrap().to_string(),
-            refresh_token: body["tokens"]["refresh_token"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+            refresh_token: body["tokens"]["refresh_token"].as_str().unwrap().to_string(),
         }
     }
 
     /// Logs in and returns the access token.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let body = self
-            .call(
-                "POST",
-                "/api/v1/auth/login",
-                None,
-                Some(json!({"email": email, "password": password})),
-            )
+            .call("POST", "/api/v1/auth/login", None, Some(json!({"email": email, "password": password})))
             .await
             .expect(200);
         body["access_token"].as_str().unwrap().to_string()
@@ -304,8 +254,7 @@ impl TestApp {
     pub async fn platform_admin(&self) -> String {
         let db = self.state.db.clone();
         actix_web::web::block(move || {
-            wabahub::cli::create_platform_admin(&db, "root@platform.test", "Root", "rootpassword")
-                .unwrap()
+            wabahub::cli::create_platform_admin(&db, "root@platform.test", "Root", "rootpassword").unwrap()
         })
         .await
         .unwrap();

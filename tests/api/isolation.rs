@@ -43,29 +43,37 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .post("/api/v1/users", &a.token, json!({"email": "alpha-member@example.com", "name": "Alpha Member", "role": "member", "password": "alphapass"}))
         .await
         .expect(201);
-    let key = app
-        .post("/api/v1/api-keys", &a.token, json!({"name": "alpha-key"}))
-        .await
-        .expect(201);
+    let key = app.post("/api/v1/api-keys", &a.token, json!({"name": "alpha-key"})).await.expect(201);
     let setup = app
-        .post(
-            "/api/v1/accounts/setup",
-            &a.token,
-            full_meta_setup("alpha-account", "+14155550123", "4242424242"),
-        )
+        .post("/api/v1/accounts/setup", &a.token, full_meta_setup("alpha-account", "+14155550123", "4242424242"))
         .await
         .expect(201);
     let account_id = setup["account"]["id"].as_i64().unwrap();
     let phone_id = setup["phone_number"]["id"].as_i64().unwrap();
-    let template = app.post(&format!("/api/v1/accounts/{account_id}/templates"), &a.token, crate::templates::order_update()).await.expect(201);
+    let template = app
+        .post(&format!("/api/v1/accounts/{account_id}/templates"), &a.token, crate::templates::order_update())
+        .await
+        .expect(201);
     let message = app
-        .post(&format!("/api/v1/accounts/{account_id}/send_message"), &a.token, json!({"to": "+14155550199", "message": {"type": "text", "body": "alpha-message"}}))
+        .post(
+            &format!("/api/v1/accounts/{account_id}/send_message"),
+            &a.token,
+            json!({"to": "+14155550199", "message": {"type": "text", "body": "alpha-message"}}),
+        )
         .await
         .expect(202);
     let db = app.state.db.clone();
     let tenant = wabahub::domain::TenantId(a.id);
     let flow = actix_web::web::block(move || {
-        wabahub::store::flows::insert(&mut db.get().unwrap(), tenant, account_id, "alpha-flow", "[\"OTHER\"]", Some("f-1")).unwrap()
+        wabahub::store::flows::insert(
+            &mut db.get().unwrap(),
+            tenant,
+            account_id,
+            "alpha-flow",
+            "[\"OTHER\"]",
+            Some("f-1"),
+        )
+        .unwrap()
     })
     .await
     .unwrap();
@@ -80,10 +88,7 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     ];
 
     let b = app.signup("beta").await;
-    let spec = app
-        .call("GET", "/openapi.json", None, None)
-        .await
-        .expect(200);
+    let spec = app.call("GET", "/openapi.json", None, None).await.expect(200);
     let mut walked = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
         if !path.starts_with("/api/v1/") || path.starts_with("/api/v1/auth/") {
@@ -110,34 +115,20 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         for (method, op) in item.as_object().unwrap() {
             let op_id = op["operationId"].as_str().unwrap();
             let body = if op["requestBody"].is_object() {
-                Some(sample_body(op_id).unwrap_or_else(|| {
-                    panic!("add a sample body for {op_id} to the isolation test")
-                }))
+                Some(
+                    sample_body(op_id).unwrap_or_else(|| panic!("add a sample body for {op_id} to the isolation test")),
+                )
             } else {
                 None
             };
-            let res = app
-                .call(&method.to_uppercase(), &url, Some(&b.token), body)
-                .await;
+            let res = app.call(&method.to_uppercase(), &url, Some(&b.token), body).await;
             walked += 1;
             for m in markers {
-                assert!(
-                    !res.text.contains(m),
-                    "{method} {url} ({op_id}) leaked {m}: {}",
-                    res.text
-                );
+                assert!(!res.text.contains(m), "{method} {url} ({op_id}) leaked {m}: {}", res.text);
             }
-            assert!(
-                res.status.as_u16() < 500,
-                "{method} {url} answered {}",
-                res.status
-            );
+            assert!(res.status.as_u16() < 500, "{method} {url} answered {}", res.status);
             if path.contains('{') {
-                let expected = if path.starts_with("/api/v1/admin/") {
-                    403
-                } else {
-                    404
-                };
+                let expected = if path.starts_with("/api/v1/admin/") { 403 } else { 404 };
                 assert_eq!(
                     res.status.as_u16(),
                     expected,
@@ -150,25 +141,14 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     assert!(walked >= 25, "only {walked} operations walked");
 
     // Tenant A's data is untouched.
-    let acc = app
-        .get(&format!("/api/v1/accounts/{account_id}"), &a.token)
-        .await
-        .expect(200);
+    let acc = app.get(&format!("/api/v1/accounts/{account_id}"), &a.token).await.expect(200);
     assert_eq!(acc["name"], "alpha-account");
     assert_eq!(acc["setup_step"], 6);
-    let phone = app
-        .get(&format!("/api/v1/phone-numbers/{phone_id}"), &a.token)
-        .await
-        .expect(200);
+    let phone = app.get(&format!("/api/v1/phone-numbers/{phone_id}"), &a.token).await.expect(200);
     assert_eq!(phone["verified_name"], "Acme");
-    let user = app
-        .get(&format!("/api/v1/users/{}", member["id"]), &a.token)
-        .await
-        .expect(200);
+    let user = app.get(&format!("/api/v1/users/{}", member["id"]), &a.token).await.expect(200);
     assert_eq!(user["name"], "Alpha Member");
-    app.get("/api/v1/me", key["key"].as_str().unwrap())
-        .await
-        .expect(200);
+    app.get("/api/v1/me", key["key"].as_str().unwrap()).await.expect(200);
     let tenant = app.get("/api/v1/me", &a.token).await.expect(200);
     assert_eq!(tenant["tenant"]["status"], "active");
 }

@@ -49,9 +49,15 @@ async fn sandbox_send_is_queued_then_sent_with_history() {
     assert!(m["provider_message_id"].as_str().unwrap().starts_with("wamid."));
     let history: Vec<&str> = m["history"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(&history[..2], ["queued", "sent"]);
-    let waited = app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, text("+919876543211")).await.expect(201);
+    let waited = app
+        .post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, text("+919876543211"))
+        .await
+        .expect(201);
     assert_eq!(waited["status"], "sent");
-    let list = app.get(&format!("/api/v1/messages?account_id={account}&status=sent&recipient=%2B919876543211"), &t.token).await.expect(200);
+    let list = app
+        .get(&format!("/api/v1/messages?account_id={account}&status=sent&recipient=%2B919876543211"), &t.token)
+        .await
+        .expect(200);
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
 }
 
@@ -122,7 +128,9 @@ async fn daily_quota_answers_429() {
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
     let root = app.platform_admin().await;
-    app.put(&format!("/api/v1/admin/tenants/{}/quotas", t.id), &root, json!({"daily_message_quota": 1})).await.expect(200);
+    app.put(&format!("/api/v1/admin/tenants/{}/quotas", t.id), &root, json!({"daily_message_quota": 1}))
+        .await
+        .expect(200);
     let url = format!("/api/v1/accounts/{account}/send_message");
     app.post(&url, &t.token, text("+919876543210")).await.expect(202);
     let res = app.post(&url, &t.token, text("+919876543211")).await;
@@ -147,7 +155,8 @@ async fn meta_app() -> (TestApp, MockServer, Tenant, i64) {
     let uri = fake.uri();
     let app = spawn_app_with(|s| s.meta_graph_url = uri).await;
     let t = app.signup("ann").await;
-    let res = app.post("/api/v1/accounts/setup", &t.token, full_meta_setup("Meta", "+14155550100", "1065")).await.expect(201);
+    let res =
+        app.post("/api/v1/accounts/setup", &t.token, full_meta_setup("Meta", "+14155550100", "1065")).await.expect(201);
     (app, fake, t, res["account"]["id"].as_i64().unwrap())
 }
 
@@ -165,12 +174,17 @@ async fn meta_send_carries_our_id_and_the_exact_body() {
     Mock::given(method("POST"))
         .and(path("/v23.0/1065/messages"))
         .and(header("authorization", "Bearer EAAG-token-123456"))
-        .and(body_partial_json(json!({"messaging_product": "whatsapp", "to": "919876543210", "type": "text", "text": {"body": "hello"}})))
+        .and(body_partial_json(
+            json!({"messaging_product": "whatsapp", "to": "919876543210", "type": "text", "text": {"body": "hello"}}),
+        ))
         .respond_with(meta_ok("wamid.REAL1"))
         .expect(1)
         .mount(&fake)
         .await;
-    let m = app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, text("+919876543210")).await.expect(201);
+    let m = app
+        .post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, text("+919876543210"))
+        .await
+        .expect(201);
     assert_eq!(m["status"], "sent");
     assert_eq!(m["provider_message_id"], "wamid.REAL1");
     let received = &fake.received_requests().await.unwrap()[0];
@@ -183,7 +197,10 @@ async fn throughput_errors_are_retried_and_then_sent() {
     let (app, fake, t, account) = meta_app().await;
     Mock::given(method("POST")).respond_with(meta_error(400, 130429)).up_to_n_times(1).mount(&fake).await;
     Mock::given(method("POST")).respond_with(meta_ok("wamid.AFTER")).mount(&fake).await;
-    let q = app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, text("+919876543210")).await.expect(202);
+    let q = app
+        .post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, text("+919876543210"))
+        .await
+        .expect(202);
     let id = q["id"].as_i64().unwrap();
     let mut m = settle(&app, &t.token, id).await;
     for _ in 0..100 {
@@ -202,7 +219,10 @@ async fn throughput_errors_are_retried_and_then_sent() {
 async fn permanent_errors_fail_with_code_and_title() {
     let (app, fake, t, account) = meta_app().await;
     Mock::given(method("POST")).respond_with(meta_error(400, 131026)).mount(&fake).await;
-    let m = app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, text("+919876543210")).await.expect(201);
+    let m = app
+        .post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, text("+919876543210"))
+        .await
+        .expect(201);
     assert_eq!(m["status"], "failed");
     assert_eq!(m["error"]["code"], "131026");
     assert!(m["error"]["title"].as_str().unwrap().starts_with("ERR_"));
@@ -213,7 +233,10 @@ async fn expired_token_pauses_the_account_until_new_credentials() {
     let (app, fake, t, account) = meta_app().await;
     Mock::given(method("POST")).respond_with(meta_error(401, 190)).up_to_n_times(1).mount(&fake).await;
     Mock::given(method("POST")).respond_with(meta_ok("wamid.REAUTH")).mount(&fake).await;
-    let q = app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, text("+919876543210")).await.expect(202);
+    let q = app
+        .post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, text("+919876543210"))
+        .await
+        .expect(202);
     let id = q["id"].as_i64().unwrap();
     let mut status = Value::Null;
     for _ in 0..100 {
@@ -226,7 +249,12 @@ async fn expired_token_pauses_the_account_until_new_credentials() {
     assert_eq!(status, "needs_reauth");
     let m = app.get(&format!("/api/v1/messages/{id}"), &t.token).await.expect(200);
     assert_eq!(m["status"], "queued");
-    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, text("+919876543211")).await.problem(409, "account_needs_reauth");
-    let fixed = app.patch(&format!("/api/v1/accounts/{account}"), &t.token, json!({"access_token": "EAAG-new-token-999"})).await.expect(200);
+    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, text("+919876543211"))
+        .await
+        .problem(409, "account_needs_reauth");
+    let fixed = app
+        .patch(&format!("/api/v1/accounts/{account}"), &t.token, json!({"access_token": "EAAG-new-token-999"}))
+        .await
+        .expect(200);
     assert_eq!(fixed["status"], "active");
 }

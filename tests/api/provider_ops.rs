@@ -23,7 +23,8 @@ async fn meta_app() -> (TestApp, MockServer, Tenant, Value) {
     })
     .await;
     let t = app.signup("ann").await;
-    let setup = app.post("/api/v1/accounts/setup", &t.token, full_meta_setup("Meta", "+14155550100", "1065")).await.expect(201);
+    let setup =
+        app.post("/api/v1/accounts/setup", &t.token, full_meta_setup("Meta", "+14155550100", "1065")).await.expect(201);
     (app, fake, t, setup)
 }
 
@@ -31,7 +32,11 @@ async fn meta_app() -> (TestApp, MockServer, Tenant, Value) {
 async fn flow_lifecycle() {
     let (app, fake, t, setup) = meta_app().await;
     let a = setup["account"]["id"].as_i64().unwrap();
-    Mock::given(method("POST")).and(path("/v23.0/2222/flows")).respond_with(ok(json!({"id": "flow-1"}))).mount(&fake).await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/2222/flows"))
+        .respond_with(ok(json!({"id": "flow-1"})))
+        .mount(&fake)
+        .await;
     Mock::given(method("POST"))
         .and(path("/v23.0/flow-1/assets"))
         .respond_with(ok(json!({"success": true, "validation_errors": [{"error": "INVALID_PROPERTY", "error_type": "JSON_SCHEMA_ERROR", "message": "bad", "line_start": 1, "line_end": 1, "column_start": 1, "column_end": 2}]})))
@@ -41,8 +46,12 @@ async fn flow_lifecycle() {
         Mock::given(method("POST")).and(path(p)).respond_with(ok(json!({"success": true}))).mount(&fake).await;
     }
     let base = format!("/api/v1/accounts/{a}/flows");
-    app.post(&base, &t.token, json!({"name": "Sign up", "flow_json": {"screens": []}})).await.problem(422, "validation_failed");
-    app.post(&base, &t.token, json!({"name": "Sign up", "categories": ["NOPE"]})).await.problem(422, "validation_failed");
+    app.post(&base, &t.token, json!({"name": "Sign up", "flow_json": {"screens": []}}))
+        .await
+        .problem(422, "validation_failed");
+    app.post(&base, &t.token, json!({"name": "Sign up", "categories": ["NOPE"]}))
+        .await
+        .problem(422, "validation_failed");
     let f = app.post(&base, &t.token, json!({"name": "Sign up", "categories": ["SIGN_UP"]})).await.expect(201);
     assert_eq!(f["status"], "DRAFT");
     assert_eq!(f["provider_flow_id"], "flow-1");
@@ -92,8 +101,13 @@ async fn phone_sync_and_registration() {
         .expect(1)
         .mount(&fake)
         .await;
-    app.post(&format!("/api/v1/phone-numbers/{phone}/register"), &t.token, json!({"pin": "12345"})).await.problem(422, "validation_failed");
-    let reg = app.post(&format!("/api/v1/phone-numbers/{phone}/register"), &t.token, json!({"pin": "123456"})).await.expect(200);
+    app.post(&format!("/api/v1/phone-numbers/{phone}/register"), &t.token, json!({"pin": "12345"}))
+        .await
+        .problem(422, "validation_failed");
+    let reg = app
+        .post(&format!("/api/v1/phone-numbers/{phone}/register"), &t.token, json!({"pin": "123456"}))
+        .await
+        .expect(200);
     assert_eq!(reg["status"], "CONNECTED");
     Mock::given(method("POST"))
         .and(path("/v23.0/1065/request_code"))
@@ -101,9 +115,15 @@ async fn phone_sync_and_registration() {
         .respond_with(ok(json!({"success": true})))
         .mount(&fake)
         .await;
-    app.post(&format!("/api/v1/phone-numbers/{phone}/request-code"), &t.token, json!({"code_method": "SMS"})).await.expect(200);
+    app.post(&format!("/api/v1/phone-numbers/{phone}/request-code"), &t.token, json!({"code_method": "SMS"}))
+        .await
+        .expect(200);
     let wrong = json!({"error": {"message": "(#133005) PIN mismatch", "type": "OAuthException", "code": 133005, "error_data": {"details": "wrong code"}}});
-    Mock::given(method("POST")).and(path("/v23.0/1065/verify_code")).respond_with(ResponseTemplate::new(400).set_body_json(wrong)).mount(&fake).await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/1065/verify_code"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(wrong))
+        .mount(&fake)
+        .await;
     let e = app.post(&format!("/api/v1/phone-numbers/{phone}/verify-code"), &t.token, json!({"code": "000000"})).await;
     assert_eq!(e.status, 502);
     assert!(e.text.contains("133005"));
@@ -129,7 +149,11 @@ async fn health_checks_detect_drift_and_expired_tokens() {
     assert_eq!(h["status"], "degraded");
     assert_eq!(h["details"]["webhook_drift"], true);
     let expired = json!({"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}});
-    Mock::given(method("GET")).and(path("/v23.0/1065")).respond_with(ResponseTemplate::new(401).set_body_json(expired)).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/v23.0/1065"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(expired))
+        .mount(&fake)
+        .await;
     let h = app.post(&format!("/api/v1/accounts/{a}/health-check"), &t.token, json!({})).await.expect(200);
     assert_eq!(h["status"], "unhealthy");
     assert!(h["error"].as_str().unwrap().contains("190"));
@@ -148,7 +172,14 @@ async fn sandbox_health_and_usage_counts() {
     let h = app.post(&format!("/api/v1/accounts/{a}/health-check"), &t.token, json!({})).await.expect(200);
     assert_eq!(h["status"], "healthy");
     for to in ["+919876543210", "+919876543211", "+14155550000"] {
-        let m = app.post(&format!("/api/v1/accounts/{a}/send_message"), &t.token, json!({"to": to, "message": {"type": "text", "body": "hi"}})).await.expect(202);
+        let m = app
+            .post(
+                &format!("/api/v1/accounts/{a}/send_message"),
+                &t.token,
+                json!({"to": to, "message": {"type": "text", "body": "hi"}}),
+            )
+            .await
+            .expect(202);
         settle(&app, &t.token, m["id"].as_i64().unwrap()).await;
     }
     let u = app.get(&format!("/api/v1/accounts/{a}/usage"), &t.token).await.expect(200);
@@ -156,8 +187,12 @@ async fn sandbox_health_and_usage_counts() {
     assert_eq!(u["total"]["failed"], 1);
     assert_eq!(u["days"].as_array().unwrap().len(), 1);
     assert_eq!(u["months"][0]["sent"], 2);
-    app.get(&format!("/api/v1/accounts/{a}/usage?from=2026-01-10&to=2026-01-01"), &t.token).await.problem(422, "validation_failed");
-    app.get(&format!("/api/v1/accounts/{a}/usage?from=2020-01-01&to=2026-01-01"), &t.token).await.problem(422, "validation_failed");
+    app.get(&format!("/api/v1/accounts/{a}/usage?from=2026-01-10&to=2026-01-01"), &t.token)
+        .await
+        .problem(422, "validation_failed");
+    app.get(&format!("/api/v1/accounts/{a}/usage?from=2020-01-01&to=2026-01-01"), &t.token)
+        .await
+        .problem(422, "validation_failed");
 }
 
 #[actix_web::test]
@@ -170,20 +205,41 @@ async fn embedded_signup_creates_an_active_account() {
         .respond_with(ok(json!({"access_token": "EAAB-business-token", "token_type": "bearer"})))
         .mount(&fake)
         .await;
-    Mock::given(method("POST")).and(path("/v23.0/9999/subscribed_apps")).respond_with(ok(json!({"success": true}))).expect(1).mount(&fake).await;
-    Mock::given(method("POST")).and(path("/v23.0/8888/register")).respond_with(ok(json!({"success": true}))).expect(1).mount(&fake).await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/9999/subscribed_apps"))
+        .respond_with(ok(json!({"success": true})))
+        .expect(1)
+        .mount(&fake)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/8888/register"))
+        .respond_with(ok(json!({"success": true})))
+        .expect(1)
+        .mount(&fake)
+        .await;
     Mock::given(method("GET"))
         .and(path("/v23.0/9999/phone_numbers"))
         .respond_with(ok(json!({"data": [{"id": "8888", "display_phone_number": "+91 98765 43210", "verified_name": "Signup Co"}], "paging": {}})))
         .mount(&fake)
         .await;
-    let res = app.post("/api/v1/accounts/embedded-signup", &t.token, json!({"code": "AQB-code", "waba_id": "9999", "phone_number_id": "8888"})).await.expect(201);
+    let res = app
+        .post(
+            "/api/v1/accounts/embedded-signup",
+            &t.token,
+            json!({"code": "AQB-code", "waba_id": "9999", "phone_number_id": "8888"}),
+        )
+        .await
+        .expect(201);
     assert_eq!(res["account"]["status"], "active");
     assert_eq!(res["account"]["name"], "Signup Co");
     assert_eq!(res["account"]["credentials"]["has_access_token"], true);
     assert_eq!(res["phone_number"]["phone_number"], "+919876543210");
     assert!(!raw_dump(&app).await.contains("EAAB-business-token"));
-    app.post("/api/v1/accounts/embedded-signup", &t.token, json!({"code": "AQB-code", "waba_id": "9999", "phone_number_id": "8888"}))
-        .await
-        .problem(409, "phone_number_id_taken");
+    app.post(
+        "/api/v1/accounts/embedded-signup",
+        &t.token,
+        json!({"code": "AQB-code", "waba_id": "9999", "phone_number_id": "8888"}),
+    )
+    .await
+    .problem(409, "phone_number_id_taken");
 }

@@ -53,6 +53,7 @@ fn diesel_type(declared: &str) -> String {
         "text" => "Text",
         "boolean" | "bool" => "Bool",
         "timestamp" | "timestamp without time zone" => "Timestamp",
+        "date" => "Date",
         "double" | "double precision" | "float8" | "real" => "Double",
         other => panic!("column type {other:?} is not one of the portable types (DESIGN.md §4)"),
     }

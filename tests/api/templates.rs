@@ -46,13 +46,20 @@ async fn lint_reports_every_problem_and_stores_nothing() {
         "name": "Order Update", "language": "english", "category": "UTILITY",
         "components": [{"type": "BODY", "text": "{{1}} then {{3}}"}, {"type": "FOOTER", "text": "x".repeat(61)}]
     });
-    let e = app.post(&format!("/api/v1/accounts/{account}/templates"), &t.token, bad).await.problem(422, "validation_failed");
+    let e = app
+        .post(&format!("/api/v1/accounts/{account}/templates"), &t.token, bad)
+        .await
+        .problem(422, "validation_failed");
     for field in ["name", "language", "components[0].text", "components[0].example", "components[1].text"] {
         assert!(e["errors"][field].is_array(), "{field} not reported: {e}");
     }
-    app.post(&format!("/api/v1/accounts/{account}/templates"), &t.token, json!({"name": "x", "language": "en", "category": "PROMO", "components": []}))
-        .await
-        .problem(422, "validation_failed");
+    app.post(
+        &format!("/api/v1/accounts/{account}/templates"),
+        &t.token,
+        json!({"name": "x", "language": "en", "category": "PROMO", "components": []}),
+    )
+    .await
+    .problem(422, "validation_failed");
     let list = app.get(&format!("/api/v1/accounts/{account}/templates"), &t.token).await.expect(200);
     assert_eq!(list["data"], json!([]));
 }
@@ -109,15 +116,20 @@ async fn meta_sync_creates_updates_and_marks_missing() {
     let uri = fake.uri();
     let app = spawn_app_with(|s| s.meta_graph_url = uri).await;
     let t = app.signup("ann").await;
-    let a = app.post("/api/v1/accounts/setup", &t.token, full_meta_setup("Meta", "+14155550100", "1065")).await.expect(201)["account"]["id"].as_i64().unwrap();
-    let tpl = |id: &str, name: &str, status: &str, category: &str| {
-        json!({"id": id, "name": name, "language": "en_US", "status": status, "category": category, "components": [{"type": "BODY", "text": "Hello"}]})
-    };
+    let a =
+        app.post("/api/v1/accounts/setup", &t.token, full_meta_setup("Meta", "+14155550100", "1065")).await.expect(201)
+            ["account"]["id"]
+            .as_i64()
+            .unwrap();
+    let tpl = |id: &str, name: &str, status: &str, category: &str| json!({"id": id, "name": name, "language": "en_US", "status": status, "category": category, "components": [{"type": "BODY", "text": "Hello"}]});
     let page2 = format!("{}/v23.0/2222/message_templates?after=CURSOR", fake.uri());
     Mock::given(method("GET"))
         .and(path("/v23.0/2222/message_templates"))
         .and(wiremock::matchers::query_param("after", "CURSOR"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [tpl("2", "second", "REJECTED", "MARKETING")], "paging": {}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [tpl("2", "second", "REJECTED", "MARKETING")], "paging": {}})),
+        )
         .up_to_n_times(1)
         .mount(&fake)
         .await;
@@ -131,7 +143,10 @@ async fn meta_sync_creates_updates_and_marks_missing() {
     assert_eq!(r, json!({"created": 2, "updated": 0, "missing": 0}));
     Mock::given(method("GET"))
         .and(path("/v23.0/2222/message_templates"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [tpl("1", "first", "APPROVED", "MARKETING")], "paging": {}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [tpl("1", "first", "APPROVED", "MARKETING")], "paging": {}})),
+        )
         .mount(&fake)
         .await;
     let r = app.post(&format!("/api/v1/accounts/{a}/templates/sync"), &t.token, json!({})).await.expect(200);

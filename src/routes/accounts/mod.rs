@@ -44,10 +44,7 @@ pub fn changes_from(input: &AccountInput, vault: &Vault) -> AccountChanges {
         app_secret_enc: input.app_secret.as_deref().map(|s| vault.encrypt(s)),
         access_token_enc: input.access_token.as_deref().map(|s| vault.encrypt(s)),
         access_token_hint: input.access_token.as_deref().map(mask_hint),
-        verify_token_enc: input
-            .webhook_verify_token
-            .as_deref()
-            .map(|s| vault.encrypt(s)),
+        verify_token_enc: input.webhook_verify_token.as_deref().map(|s| vault.encrypt(s)),
         tata_auth_token_enc: input.tata_auth_token.as_deref().map(|s| vault.encrypt(s)),
         tata_base_url: input.tata_base_url.clone(),
         business_profile: input.business_profile.as_ref().map(to_json),
@@ -116,17 +113,9 @@ pub async fn list_accounts(
         provider: f.provider.map(|p| p.as_str().to_string()),
         status: f.status.map(|s| s.as_str().to_string()),
     };
-    let rows = state
-        .db
-        .run(move |c| store::accounts::list(c, auth.tenant_id, &filter, page))
-        .await?;
+    let rows = state.db.run(move |c| store::accounts::list(c, auth.tenant_id, &filter, page)).await?;
     let base = &state.settings.public_base_url;
-    Ok(HttpResponse::Ok().json(Paginated::from_rows(
-        rows,
-        page,
-        |a| a.id,
-        |a| AccountOut::new(a, base),
-    )))
+    Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |a| a.id, |a| AccountOut::new(a, base))))
 }
 
 /// Creates an account in `pending_setup`; finish it with the setup steps.
@@ -171,20 +160,11 @@ pub async fn create_account(
 /// One account.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = AccountOut)))]
 #[get("/accounts/{id}")]
-pub async fn get_account(
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn get_account(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let account = state
-        .db
-        .run(move |c| store::accounts::get(c, auth.tenant_id, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(AccountOut::new(
-        account.ok_or_else(|| ApiError::not_found("account"))?,
-        &state.settings.public_base_url,
-    )))
+    let account = state.db.run(move |c| store::accounts::get(c, auth.tenant_id, id)).await?;
+    Ok(HttpResponse::Ok()
+        .json(AccountOut::new(account.ok_or_else(|| ApiError::not_found("account"))?, &state.settings.public_base_url)))
 }
 
 /// Changes an account. Secrets sent here replace the stored ones.
@@ -205,10 +185,7 @@ pub async fn update_account(
     if input.provider.is_some() {
         return Err(ApiError::field("provider", "read_only"));
     }
-    if input
-        .status
-        .is_some_and(|s| !matches!(s, AccountStatus::Active | AccountStatus::Suspended))
-    {
+    if input.status.is_some_and(|s| !matches!(s, AccountStatus::Active | AccountStatus::Suspended)) {
         return Err(ApiError::field("status", "invalid_choice"));
     }
     let mut changes = changes_from(&input, &state.vault);
@@ -217,13 +194,10 @@ pub async fn update_account(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let current = store::accounts::get(c, auth.tenant_id, id)?
-                    .ok_or_else(|| ApiError::not_found("account"))?;
+                let current =
+                    store::accounts::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("account"))?;
                 if status == Some(AccountStatus::Active) && current.setup_step < 6 {
-                    return Err(ApiError::conflict(
-                        "setup_incomplete",
-                        "finish the six setup steps before activating",
-                    ));
+                    return Err(ApiError::conflict("setup_incomplete", "finish the six setup steps before activating"));
                 }
                 changes.status = status.map(|s| s.as_str().to_string());
                 let new_credentials = changes.access_token_enc.is_some() || changes.tata_auth_token_enc.is_some();
@@ -231,8 +205,7 @@ pub async fn update_account(
                     changes.status = Some(AccountStatus::Active.as_str().into());
                     store::messages::release_waiting(c, id)?;
                 }
-                store::accounts::update(c, auth.tenant_id, id, changes)?
-                    .ok_or_else(|| ApiError::not_found("account"))
+                store::accounts::update(c, auth.tenant_id, id, changes)?.ok_or_else(|| ApiError::not_found("account"))
             })
         })
         .await?;
@@ -249,11 +222,7 @@ pub async fn delete_account(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
-    if !state
-        .db
-        .run(move |c| store::accounts::delete(c, auth.tenant_id, id))
-        .await?
-    {
+    if !state.db.run(move |c| store::accounts::delete(c, auth.tenant_id, id)).await? {
         return Err(ApiError::not_found("account"));
     }
     Ok(HttpResponse::NoContent().finish())

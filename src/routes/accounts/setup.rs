@@ -10,9 +10,7 @@ use crate::auth::{AuthContext, tokens};
 use crate::crypto::{Vault, mask_hint};
 use crate::db::{DbConn, write_tx};
 use crate::domain::TenantId;
-use crate::domain::account::{
-    AccountStatus, BotSettings, BusinessProfile, ProviderKind, default_webhook_fields,
-};
+use crate::domain::account::{AccountStatus, BotSettings, BusinessProfile, ProviderKind, default_webhook_fields};
 use crate::domain::phone::e164;
 use crate::domain::setup::*;
 use crate::error::{ApiError, ApiResult, FieldErrors};
@@ -78,30 +76,20 @@ fn missing_fields(a: &Account, phone: Option<&PhoneNumberRow>, step: usize) -> V
     };
     match step {
         1 => {
-            need(
-                meta && a.meta_business_account_id.is_none(),
-                "meta_business_account_id",
-            );
+            need(meta && a.meta_business_account_id.is_none(), "meta_business_account_id");
             need(meta && a.waba_id.is_none(), "waba_id");
         }
         2 => {
             need(phone.is_none(), "phone_number");
-            need(
-                meta && phone.is_none_or(|p| p.provider_phone_number_id.is_none()),
-                "provider_phone_number_id",
-            );
+            need(meta && phone.is_none_or(|p| p.provider_phone_number_id.is_none()), "provider_phone_number_id");
         }
         3 => {
             need(meta && a.access_token_enc.is_none(), "access_token");
             need(meta && a.app_secret_enc.is_none(), "app_secret");
-            need(
-                provider == ProviderKind::Tata && a.tata_auth_token_enc.is_none(),
-                "tata_auth_token",
-            );
+            need(provider == ProviderKind::Tata && a.tata_auth_token_enc.is_none(), "tata_auth_token");
         }
         4 => need(
-            serde_json::from_str::<BusinessProfile>(&a.business_profile)
-                .map_or(true, |p| p.name.is_none()),
+            serde_json::from_str::<BusinessProfile>(&a.business_profile).map_or(true, |p| p.name.is_none()),
             "name",
         ),
         6 => need(a.verify_token_enc.is_none(), "verify_token"),
@@ -110,11 +98,7 @@ fn missing_fields(a: &Account, phone: Option<&PhoneNumberRow>, step: usize) -> V
     out
 }
 
-fn setup_state(
-    a: &Account,
-    phone: Option<&PhoneNumberRow>,
-    webhook: Option<WebhookConfig>,
-) -> SetupState {
+fn setup_state(a: &Account, phone: Option<&PhoneNumberRow>, webhook: Option<WebhookConfig>) -> SetupState {
     SetupState {
         account_id: a.id,
         status: AccountStatus::parse(&a.status),
@@ -155,20 +139,9 @@ fn step3_changes(s: &AccessTokensStep, vault: &Vault) -> AccountChanges {
 }
 
 /// Step 6: the verify token (given or generated) and the events; the account becomes active.
-fn step6(
-    s: &WebhookStep,
-    vault: &Vault,
-    base: &str,
-    a: &Account,
-) -> (AccountChanges, WebhookConfig) {
-    let token = s
-        .verify_token
-        .clone()
-        .unwrap_or_else(|| tokens::random_token()[..24].to_string());
-    let events = s
-        .subscribed_events
-        .clone()
-        .unwrap_or_else(default_webhook_fields);
+fn step6(s: &WebhookStep, vault: &Vault, base: &str, a: &Account) -> (AccountChanges, WebhookConfig) {
+    let token = s.verify_token.clone().unwrap_or_else(|| tokens::random_token()[..24].to_string());
+    let events = s.subscribed_events.clone().unwrap_or_else(default_webhook_fields);
     let changes = AccountChanges {
         verify_token_enc: Some(vault.encrypt(&token)),
         subscribed_events: Some(to_json(&events)),
@@ -184,12 +157,7 @@ fn step6(
 }
 
 /// Creates or updates the account's default number from step 2.
-fn save_phone(
-    conn: &mut DbConn,
-    tenant: TenantId,
-    a: &Account,
-    s: &PhoneNumberStep,
-) -> ApiResult<PhoneNumberRow> {
+fn save_phone(conn: &mut DbConn, tenant: TenantId, a: &Account, s: &PhoneNumberStep) -> ApiResult<PhoneNumberRow> {
     let provider = ProviderKind::parse(&a.provider);
     let result = match store::phone_numbers::default_for(conn, tenant, a.id)? {
         Some(existing) => store::phone_numbers::update(
@@ -219,12 +187,7 @@ fn save_phone(
                     quality_rating: "UNKNOWN".into(),
                     messaging_limit_tier: None,
                     throughput_mps: provider.default_throughput(),
-                    status: if provider == ProviderKind::Sandbox {
-                        "CONNECTED"
-                    } else {
-                        "PENDING"
-                    }
-                    .into(),
+                    status: if provider == ProviderKind::Sandbox { "CONNECTED" } else { "PENDING" }.into(),
                     is_default: true,
                     created_at: ts,
                     updated_at: ts,
@@ -260,8 +223,7 @@ pub async fn create_account_setup(
                 let tenant = auth.tenant_id;
                 let a = insert_account(c, tenant, &setup.name, setup.provider)?;
                 let phone = save_phone(c, tenant, &a, &setup.phone_number)?;
-                let (mut changes, webhook) =
-                    step6(&setup.webhook, &st.vault, &st.settings.public_base_url, &a);
+                let (mut changes, webhook) = step6(&setup.webhook, &st.vault, &st.settings.public_base_url, &a);
                 let s1 = step1_changes(&setup.business_account);
                 let s3 = step3_changes(&setup.access_tokens, &st.vault);
                 changes.meta_business_account_id = s1.meta_business_account_id;
@@ -275,8 +237,8 @@ pub async fn create_account_setup(
                 changes.business_profile = Some(to_json(&setup.business_profile));
                 changes.bot_settings = Some(to_json(&setup.bot));
                 changes.setup_step = Some(6);
-                let a = store::accounts::update(c, tenant, a.id, changes)?
-                    .ok_or_else(|| ApiError::not_found("account"))?;
+                let a =
+                    store::accounts::update(c, tenant, a.id, changes)?.ok_or_else(|| ApiError::not_found("account"))?;
                 Ok::<_, ApiError>((a, phone, webhook))
             })
         })
@@ -301,8 +263,7 @@ pub async fn get_account_setup(
     let (a, phone) = state
         .db
         .run(move |c| {
-            let a = store::accounts::get(c, auth.tenant_id, id)?
-                .ok_or_else(|| ApiError::not_found("account"))?;
+            let a = store::accounts::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("account"))?;
             let phone = store::phone_numbers::default_for(c, auth.tenant_id, id)?;
             Ok::<_, ApiError>((a, phone))
         })
@@ -315,11 +276,7 @@ fn skip_check(a: &Account, step: usize) -> ApiResult<()> {
     if step as i32 > a.setup_step + 1 {
         return Err(ApiError::conflict(
             "setup_step_skipped",
-            format!(
-                "complete step {} ({}) first",
-                a.setup_step + 1,
-                STEPS[a.setup_step as usize]
-            ),
+            format!("complete step {} ({}) first", a.setup_step + 1, STEPS[a.setup_step as usize]),
         ));
     }
     Ok(())
@@ -384,15 +341,11 @@ pub async fn update_account_setup(
         }
         SetupStepBody::BusinessProfile(s) => {
             check_profile(&s, "", &mut errors);
-            StepWrite::Account(Box::new(AccountChanges {
-                business_profile: Some(to_json(&s)),
-                ..Default::default()
-            }))
+            StepWrite::Account(Box::new(AccountChanges { business_profile: Some(to_json(&s)), ..Default::default() }))
         }
-        SetupStepBody::Bot(s) => StepWrite::Account(Box::new(AccountChanges {
-            bot_settings: Some(to_json(&s)),
-            ..Default::default()
-        })),
+        SetupStepBody::Bot(s) => {
+            StepWrite::Account(Box::new(AccountChanges { bot_settings: Some(to_json(&s)), ..Default::default() }))
+        }
         SetupStepBody::Webhook(s) => StepWrite::Webhook(s),
     };
     if !errors.is_empty() {
@@ -403,8 +356,7 @@ pub async fn update_account_setup(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let a = store::accounts::get(c, tenant, id)?
-                    .ok_or_else(|| ApiError::not_found("account"))?;
+                let a = store::accounts::get(c, tenant, id)?.ok_or_else(|| ApiError::not_found("account"))?;
                 skip_check(&a, step)?;
                 let (mut changes, webhook) = match write {
                     StepWrite::Account(changes) => (*changes, None),
@@ -413,8 +365,7 @@ pub async fn update_account_setup(
                         (AccountChanges::default(), None)
                     }
                     StepWrite::Webhook(s) => {
-                        let (changes, config) =
-                            step6(&s, &st.vault, &st.settings.public_base_url, &a);
+                        let (changes, config) = step6(&s, &st.vault, &st.settings.public_base_url, &a);
                         (changes, Some(config))
                     }
                 };
@@ -423,8 +374,8 @@ pub async fn update_account_setup(
                     changes.status = Some(AccountStatus::Active.as_str().into());
                     store::messages::release_waiting(c, id)?;
                 }
-                let a = store::accounts::update(c, tenant, id, changes)?
-                    .ok_or_else(|| ApiError::not_found("account"))?;
+                let a =
+                    store::accounts::update(c, tenant, id, changes)?.ok_or_else(|| ApiError::not_found("account"))?;
                 let phone = store::phone_numbers::default_for(c, tenant, id)?;
                 Ok::<_, ApiError>((a, phone, webhook))
             })

@@ -15,21 +15,24 @@ use crate::db::{now, write_tx};
 use crate::domain::account::{AccountStatus, ProviderKind, default_webhook_fields};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidatedJson;
-use crate::providers::meta::{MetaProvider, exchange_code};
+use crate::providers::meta::MetaProvider;
+use crate::providers::meta::signup::exchange_code;
 use crate::providers::{Provider, ProviderCredentials};
 use crate::remote::provider_error;
 use crate::routes::phone_numbers::PhoneNumberOut;
 use crate::state::AppState;
+use crate::store;
 use crate::store::accounts::AccountChanges;
 use crate::store::phone_numbers::NewPhoneNumber;
-use crate::store;
 
 fn digits(v: &str) -> Result<(), validator::ValidationError> {
     v.bytes().all(|b| b.is_ascii_digit()).then_some(()).ok_or_else(|| validator::ValidationError::new("not_numeric"))
 }
 
 fn six_digits(v: &str) -> Result<(), validator::ValidationError> {
-    (v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit())).then_some(()).ok_or_else(|| validator::ValidationError::new("six_digits"))
+    (v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(())
+        .ok_or_else(|| validator::ValidationError::new("six_digits"))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -65,12 +68,19 @@ pub struct EmbeddedSignupResult {
     (status = 502, description = "Meta refused a step", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/accounts/embedded-signup")]
-pub async fn embedded_signup(state: web::Data<AppState>, auth: AuthContext, body: ValidatedJson<EmbeddedSignupRequest>) -> ApiResult<HttpResponse> {
+pub async fn embedded_signup(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    body: ValidatedJson<EmbeddedSignupRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let req = body.0;
     let s = &state.settings;
     let (Some(app_id), Some(app_secret)) = (s.meta_app_id.clone(), s.meta_app_secret.clone()) else {
-        return Err(ApiError::conflict("embedded_signup_not_configured", "set META_APP_ID and META_APP_SECRET to use Embedded Signup"));
+        return Err(ApiError::conflict(
+            "embedded_signup_not_configured",
+            "set META_APP_ID and META_APP_SECRET to use Embedded Signup",
+        ));
     };
     let pnid = req.phone_number_id.clone();
     if state.db.run(move |c| store::phone_numbers::provider_id_taken(c, &pnid)).await? {
@@ -92,14 +102,21 @@ pub async fn embedded_signup(state: web::Data<AppState>, auth: AuthContext, body
     let numbers = meta.list_phone_numbers().await.map_err(provider_error)?;
     let number = numbers.into_iter().find(|n| n.id == req.phone_number_id);
     let display = number.as_ref().map_or_else(|| req.phone_number_id.clone(), |n| n.display_phone_number.clone());
-    let name = req.name.clone().or_else(|| number.as_ref().and_then(|n| n.verified_name.clone())).unwrap_or_else(|| display.clone());
+    let name = req
+        .name
+        .clone()
+        .or_else(|| number.as_ref().and_then(|n| n.verified_name.clone()))
+        .unwrap_or_else(|| display.clone());
     let vault = state.vault.clone();
     let (account, phone) = state
         .db
         .run(move |c| {
             write_tx(c, |c| {
                 if store::phone_numbers::provider_id_taken(c, &req.phone_number_id)? {
-                    return Err(ApiError::conflict("phone_number_id_taken", "this provider phone-number id is already registered"));
+                    return Err(ApiError::conflict(
+                        "phone_number_id_taken",
+                        "this provider phone-number id is already registered",
+                    ));
                 }
                 let a = insert_account(c, auth.tenant_id, &name, ProviderKind::Meta)?;
                 let ts = now();
@@ -134,11 +151,13 @@ pub async fn embedded_signup(state: web::Data<AppState>, auth: AuthContext, body
                     subscribed_events: Some(super::to_json(&default_webhook_fields())),
                     ..Default::default()
                 };
-                let a = store::accounts::update(c, auth.tenant_id, a.id, changes)?.ok_or_else(|| ApiError::not_found("account"))?;
+                let a = store::accounts::update(c, auth.tenant_id, a.id, changes)?
+                    .ok_or_else(|| ApiError::not_found("account"))?;
                 Ok::<_, ApiError>((a, phone))
             })
         })
         .await?;
     let base = &state.settings.public_base_url;
-    Ok(HttpResponse::Created().json(EmbeddedSignupResult { account: AccountOut::new(account, base), phone_number: phone.into() }))
+    Ok(HttpResponse::Created()
+        .json(EmbeddedSignupResult { account: AccountOut::new(account, base), phone_number: phone.into() }))
 }

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::domain::account::{
-    AccountStatus, BotSettings, BusinessProfile, Limits, ProviderKind, WebhookField,
-};
+use crate::domain::account::{AccountStatus, BotSettings, BusinessProfile, Limits, ProviderKind, WebhookField};
 use crate::routes::utc;
 use crate::store::accounts::Account;
 
@@ -84,11 +82,7 @@ pub struct AccountOut {
 
 /// The webhook URL of an account: `/webhooks/{meta|tata}/{key}` under the public base URL.
 pub fn webhook_url(base: &str, provider: ProviderKind, key: &str) -> String {
-    let path = if provider == ProviderKind::Tata {
-        "tata"
-    } else {
-        "meta"
-    };
+    let path = if provider == ProviderKind::Tata { "tata" } else { "meta" };
     format!("{}/webhooks/{path}/{key}", base.trim_end_matches('/'))
 }
 

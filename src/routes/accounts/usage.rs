@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -74,7 +74,12 @@ pub struct UsageOut {
 /// Daily counts of sends, deliveries, reads, failures and inbound messages, with totals.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path), UsageQuery), responses((status = 200, body = UsageOut)))]
 #[get("/accounts/{id}/usage")]
-pub async fn get_account_usage(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>, q: web::Query<UsageQuery>) -> ApiResult<HttpResponse> {
+pub async fn get_account_usage(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    q: web::Query<UsageQuery>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let today = chrono::Utc::now().date_naive();
     let to = q.to.unwrap_or(today);
@@ -138,7 +143,12 @@ impl From<HealthLog> for HealthLogOut {
 /// The account's health checks, newest first.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path), PageQuery), responses((status = 200, body = Paginated<HealthLogOut>)))]
 #[get("/accounts/{id}/health-logs")]
-pub async fn list_health_logs(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_health_logs(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let (id, page) = (id.into_inner(), q.page()?);
     let rows = state
         .db
@@ -153,10 +163,18 @@ pub async fn list_health_logs(state: web::Data<AppState>, auth: AuthContext, id:
 /// Runs a health check now: provider reachability, credentials, messaging capability and
 /// webhook-configuration drift. An authentication error moves the account to `needs_reauth`.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = HealthLogOut)))]
-#[actix_web::post("/accounts/{id}/health-check")]
-pub async fn run_health_check(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+#[post("/accounts/{id}/health-check")]
+pub async fn run_health_check(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
-    let a = state.db.run(move |c| store::accounts::get(c, auth.tenant_id, id)).await?.ok_or_else(|| ApiError::not_found("account"))?;
+    let a = state
+        .db
+        .run(move |c| store::accounts::get(c, auth.tenant_id, id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))?;
     Ok(HttpResponse::Ok().json(HealthLogOut::from(crate::remote::health_check(&state, &a).await?)))
 }

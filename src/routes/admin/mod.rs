@@ -43,11 +43,7 @@ impl AdminTenantOut {
     fn new(t: store::tenants::Tenant, u: Usage) -> Self {
         AdminTenantOut {
             tenant: t.into(),
-            usage: UsageOut {
-                users: u.users,
-                accounts: u.accounts,
-                phone_numbers: u.phone_numbers,
-            },
+            usage: UsageOut { users: u.users, accounts: u.accounts, phone_numbers: u.phone_numbers },
         }
     }
 }
@@ -94,11 +90,8 @@ async fn load_one(state: &AppState, id: i64) -> ApiResult<AdminTenantOut> {
     state
         .db
         .run(move |c| {
-            let t = store::tenants::get(c, TenantId(id))?
-                .ok_or_else(|| ApiError::not_found("tenant"))?;
-            let usage = store::tenants::usage(c, &[id])?
-                .remove(&id)
-                .unwrap_or_default();
+            let t = store::tenants::get(c, TenantId(id))?.ok_or_else(|| ApiError::not_found("tenant"))?;
+            let usage = store::tenants::usage(c, &[id])?.remove(&id).unwrap_or_default();
             Ok::<_, ApiError>(AdminTenantOut::new(t, usage))
         })
         .await
@@ -163,10 +156,7 @@ pub async fn create_tenant(
                     None => None,
                     Some((email, name, hash)) => {
                         if store::users::by_email(c, &email)?.is_some() {
-                            return Err(ApiError::conflict(
-                                "email_taken",
-                                "this email is already registered",
-                            ));
+                            return Err(ApiError::conflict("email_taken", "this email is already registered"));
                         }
                         Some(store::users::create(
                             c,
@@ -185,30 +175,18 @@ pub async fn create_tenant(
             })
         })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedTenant {
-        tenant: tenant.into(),
-        owner: owner.map(Into::into),
-    }))
+    Ok(HttpResponse::Created().json(CreatedTenant { tenant: tenant.into(), owner: owner.map(Into::into) }))
 }
 
 /// One tenant with its usage.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = AdminTenantOut)))]
 #[get("/admin/tenants/{id}")]
-pub async fn get_tenant(
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn get_tenant(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     auth.require_platform_admin()?;
     Ok(HttpResponse::Ok().json(load_one(&state, id.into_inner()).await?))
 }
 
-async fn set_status(
-    state: &AppState,
-    auth: &AuthContext,
-    id: i64,
-    status: &'static str,
-) -> ApiResult<HttpResponse> {
+async fn set_status(state: &AppState, auth: &AuthContext, id: i64, status: &'static str) -> ApiResult<HttpResponse> {
     auth.require_platform_admin()?;
     state
         .db
@@ -254,9 +232,7 @@ pub async fn set_tenant_quotas(
     let q = body.0;
     state
         .db
-        .run(move |c| {
-            store::tenants::set_quotas(c, TenantId(id), q.max_accounts, q.daily_message_quota)
-        })
+        .run(move |c| store::tenants::set_quotas(c, TenantId(id), q.max_accounts, q.daily_message_quota))
         .await?
         .ok_or_else(|| ApiError::not_found("tenant"))?;
     Ok(HttpResponse::Ok().json(load_one(&state, id).await?))

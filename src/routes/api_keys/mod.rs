@@ -14,9 +14,7 @@ use crate::state::AppState;
 use crate::store::{self, api_keys::ApiKey};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_api_keys)
-        .service(create_api_key)
-        .service(delete_api_key);
+    cfg.service(list_api_keys).service(create_api_key).service(delete_api_key);
 }
 
 /// The role a key acts with: `admin` or `member` (keys can never be owners).
@@ -82,10 +80,7 @@ pub async fn list_api_keys(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let page = q.page()?;
-    let rows = state
-        .db
-        .run(move |c| store::api_keys::list(c, auth.tenant_id, page))
-        .await?;
+    let rows = state.db.run(move |c| store::api_keys::list(c, auth.tenant_id, page)).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |k| k.id, ApiKeyOut::from)))
 }
 
@@ -104,31 +99,15 @@ pub async fn create_api_key(
         KeyRole::Member => Role::Member,
     };
     if role > auth.role && !auth.platform_admin {
-        return Err(ApiError::forbidden(
-            "insufficient_role",
-            "a key cannot have more rights than its creator",
-        ));
+        return Err(ApiError::forbidden("insufficient_role", "a key cannot have more rights than its creator"));
     }
     let (key, prefix) = tokens::new_api_key();
     let hash = tokens::sha256_hex(&key);
     let created = state
         .db
-        .run(move |c| {
-            store::api_keys::create(
-                c,
-                auth.tenant_id,
-                req.name.trim(),
-                &prefix,
-                &hash,
-                role,
-                auth.user_id,
-            )
-        })
+        .run(move |c| store::api_keys::create(c, auth.tenant_id, req.name.trim(), &prefix, &hash, role, auth.user_id))
         .await?;
-    Ok(HttpResponse::Created().json(CreatedApiKey {
-        api_key: created.into(),
-        key,
-    }))
+    Ok(HttpResponse::Created().json(CreatedApiKey { api_key: created.into(), key }))
 }
 
 /// Revokes a key; it stops working at once.

@@ -14,11 +14,7 @@ use crate::state::AppState;
 use crate::store::{self, sessions::Refresh, users::User};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(signup)
-        .service(login)
-        .service(refresh)
-        .service(logout)
-        .service(get_me);
+    cfg.service(signup).service(login).service(refresh).service(logout).service(get_me);
 }
 
 /// Issues an access token and a stored refresh token for a user.
@@ -26,10 +22,7 @@ pub async fn issue_tokens(state: &AppState, user_id: i64, tenant_id: i64) -> Api
     let refresh_token = tokens::new_refresh_token();
     let hash = tokens::sha256_hex(&refresh_token);
     let ttl = state.settings.refresh_token_ttl_secs;
-    state
-        .db
-        .run(move |c| store::sessions::create(c, user_id, &hash, ttl))
-        .await?;
+    state.db.run(move |c| store::sessions::create(c, user_id, &hash, ttl)).await?;
     Ok(TokenPair {
         access_token: state.jwt.issue(user_id, tenant_id),
         token_type: "Bearer",
@@ -50,15 +43,9 @@ pub fn normalize_email(email: &str) -> String {
     (status = 409, description = "email already registered", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/signup")]
-pub async fn signup(
-    state: web::Data<AppState>,
-    body: ValidatedJson<SignupRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn signup(state: web::Data<AppState>, body: ValidatedJson<SignupRequest>) -> ApiResult<HttpResponse> {
     if !state.settings.allow_signup {
-        return Err(ApiError::forbidden(
-            "signup_disabled",
-            "signup is switched off on this server",
-        ));
+        return Err(ApiError::forbidden("signup_disabled", "signup is switched off on this server"));
     }
     let req = body.0;
     let email = normalize_email(&req.email);
@@ -68,10 +55,7 @@ pub async fn signup(
         .run(move |c| {
             write_tx(c, |c| {
                 if store::users::by_email(c, &email)?.is_some() {
-                    return Err(ApiError::conflict(
-                        "email_taken",
-                        "this email is already registered",
-                    ));
+                    return Err(ApiError::conflict("email_taken", "this email is already registered"));
                 }
                 let tenant = store::tenants::create(c, req.tenant_name.trim())?;
                 let user = store::users::create(
@@ -90,11 +74,7 @@ pub async fn signup(
         })
         .await?;
     let tokens = issue_tokens(&state, user.id, tenant.id).await?;
-    Ok(HttpResponse::Created().json(SignupResponse {
-        user: user.into(),
-        tenant: tenant.into(),
-        tokens,
-    }))
+    Ok(HttpResponse::Created().json(SignupResponse { user: user.into(), tenant: tenant.into(), tokens }))
 }
 
 /// Exchanges email and password for tokens. Failures are rate limited per email and per IP.
@@ -110,35 +90,21 @@ pub async fn login(
     body: ValidatedJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let email = normalize_email(&body.0.email);
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     if let Some(wait) = state.login_limiter.check(&email, &ip) {
-        return Err(ApiError::rate_limited(
-            wait,
-            "too many failed login attempts; try again later",
-        ));
+        return Err(ApiError::rate_limited(wait, "too many failed login attempts; try again later"));
     }
     let lookup = email.clone();
-    let user: Option<User> = state
-        .db
-        .run(move |c| store::users::by_email(c, &lookup))
-        .await?;
+    let user: Option<User> = state.db.run(move |c| store::users::by_email(c, &lookup)).await?;
     let password = body.0.password;
     let (ok, user) = web::block(move || {
-        let hash = user
-            .as_ref()
-            .map_or(password::dummy_hash(), |u| u.password_hash.as_str());
+        let hash = user.as_ref().map_or(password::dummy_hash(), |u| u.password_hash.as_str());
         (password::verify(&password, hash) && user.is_some(), user)
     })
     .await?;
     let Some(user) = user.filter(|_| ok) else {
         state.login_limiter.fail(&email, &ip);
-        return Err(ApiError::unauthorized(
-            "invalid_credentials",
-            "wrong email or password",
-        ));
+        return Err(ApiError::unauthorized("invalid_credentials", "wrong email or password"));
     };
     state.login_limiter.succeed(&email);
     Ok(HttpResponse::Ok().json(issue_tokens(&state, user.id, user.tenant_id).await?))
@@ -150,15 +116,9 @@ pub async fn login(
     (status = 401, description = "unknown, expired or reused refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/refresh")]
-pub async fn refresh(
-    state: web::Data<AppState>,
-    body: ValidatedJson<RefreshRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
     let hash = tokens::sha256_hex(&body.0.refresh_token);
-    let outcome = state
-        .db
-        .run(move |c| write_tx(c, |c| store::sessions::consume(c, &hash)))
-        .await?;
+    let outcome = state.db.run(move |c| write_tx(c, |c| store::sessions::consume(c, &hash))).await?;
     let user_id = match outcome {
         Refresh::Valid { user_id } => user_id,
         Refresh::Reused => {
@@ -168,19 +128,11 @@ pub async fn refresh(
             ));
         }
         Refresh::Invalid => {
-            return Err(ApiError::unauthorized(
-                "invalid_refresh_token",
-                "the refresh token is invalid or expired",
-            ));
+            return Err(ApiError::unauthorized("invalid_refresh_token", "the refresh token is invalid or expired"));
         }
     };
-    let auth = state
-        .db
-        .run(move |c| store::users::authenticate(c, user_id))
-        .await?;
-    let auth = auth.ok_or_else(|| {
-        ApiError::unauthorized("invalid_refresh_token", "the user no longer exists")
-    })?;
+    let auth = state.db.run(move |c| store::users::authenticate(c, user_id)).await?;
+    let auth = auth.ok_or_else(|| ApiError::unauthorized("invalid_refresh_token", "the user no longer exists"))?;
     if auth.tenant_suspended && !auth.principal.platform_admin {
         return Err(ApiError::forbidden(
             "tenant_suspended",
@@ -193,15 +145,9 @@ pub async fn refresh(
 /// Revokes a refresh token. Always 204, so it reveals nothing about the token.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "signed out")))]
 #[post("/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    body: ValidatedJson<RefreshRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn logout(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
     let hash = tokens::sha256_hex(&body.0.refresh_token);
-    state
-        .db
-        .run(move |c| store::sessions::revoke(c, &hash))
-        .await?;
+    state.db.run(move |c| store::sessions::revoke(c, &hash)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

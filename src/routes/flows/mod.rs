@@ -27,7 +27,16 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Flow categories Meta accepts.
-const CATEGORIES: [&str; 8] = ["SIGN_UP", "SIGN_IN", "APPOINTMENT_BOOKING", "LEAD_GENERATION", "CONTACT_US", "CUSTOMER_SUPPORT", "SURVEY", "OTHER"];
+const CATEGORIES: [&str; 8] = [
+    "SIGN_UP",
+    "SIGN_IN",
+    "APPOINTMENT_BOOKING",
+    "LEAD_GENERATION",
+    "CONTACT_US",
+    "CUSTOMER_SUPPORT",
+    "SURVEY",
+    "OTHER",
+];
 
 fn valid_categories(c: &[String]) -> Result<(), validator::ValidationError> {
     if !c.is_empty() && c.iter().all(|x| CATEGORIES.contains(&x.as_str())) {
@@ -118,7 +127,12 @@ async fn flow(state: &AppState, tenant: TenantId, account: i64, id: i64) -> ApiR
 /// An account's flows, newest first.
 #[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), PageQuery), responses((status = 200, body = Paginated<FlowOut>)))]
 #[get("/accounts/{id}/flows")]
-pub async fn list_flows(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_flows(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let (id, page) = (id.into_inner(), q.page()?);
     account(&state, auth.tenant_id, id).await?;
     let rows = state.db.run(move |c| store::flows::list(c, auth.tenant_id, id, page)).await?;
@@ -128,7 +142,12 @@ pub async fn list_flows(state: web::Data<AppState>, auth: AuthContext, id: web::
 /// Creates a flow (a draft at the provider), optionally uploading its JSON.
 #[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CreateFlowRequest, responses((status = 201, body = FlowOut)))]
 #[post("/accounts/{id}/flows")]
-pub async fn create_flow(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>, body: ValidatedJson<CreateFlowRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_flow(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: ValidatedJson<CreateFlowRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let a = account(&state, auth.tenant_id, id.into_inner()).await?;
     let req = body.0;
@@ -142,7 +161,11 @@ pub async fn create_flow(state: web::Data<AppState>, auth: AuthContext, id: web:
 /// One flow.
 #[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses((status = 200, body = FlowOut)))]
 #[get("/accounts/{id}/flows/{flow_id}")]
-pub async fn get_flow(state: web::Data<AppState>, auth: AuthContext, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn get_flow(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     let (id, fid) = path.into_inner();
     Ok(HttpResponse::Ok().json(FlowOut::from(flow(&state, auth.tenant_id, id, fid).await?)))
 }
@@ -170,13 +193,20 @@ pub async fn upload_flow_json(
 /// Publishes a draft flow (it can then be sent; its JSON can no longer change in place).
 #[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses((status = 200, body = FlowOut)))]
 #[post("/accounts/{id}/flows/{flow_id}/publish")]
-pub async fn publish_flow(state: web::Data<AppState>, auth: AuthContext, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn publish_flow(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, fid) = path.into_inner();
     let a = account(&state, auth.tenant_id, id).await?;
     let f = flow(&state, auth.tenant_id, id, fid).await?;
     if f.status != "DRAFT" {
-        return Err(ApiError::conflict("flow_not_draft", format!("only a DRAFT flow can be published; this one is {}", f.status)));
+        return Err(ApiError::conflict(
+            "flow_not_draft",
+            format!("only a DRAFT flow can be published; this one is {}", f.status),
+        ));
     }
     if f.flow_json.is_none() {
         return Err(ApiError::conflict("flow_json_missing", "upload the Flow JSON before publishing"));
@@ -187,13 +217,20 @@ pub async fn publish_flow(state: web::Data<AppState>, auth: AuthContext, path: w
 /// Deprecates a published flow (irreversible: it can no longer be sent).
 #[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses((status = 200, body = FlowOut)))]
 #[post("/accounts/{id}/flows/{flow_id}/deprecate")]
-pub async fn deprecate_flow(state: web::Data<AppState>, auth: AuthContext, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn deprecate_flow(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, fid) = path.into_inner();
     let a = account(&state, auth.tenant_id, id).await?;
     let f = flow(&state, auth.tenant_id, id, fid).await?;
     if f.status == "DRAFT" || f.status == "DEPRECATED" {
-        return Err(ApiError::conflict("flow_not_published", format!("only a published flow can be deprecated; this one is {}", f.status)));
+        return Err(ApiError::conflict(
+            "flow_not_published",
+            format!("only a published flow can be deprecated; this one is {}", f.status),
+        ));
     }
     Ok(HttpResponse::Ok().json(FlowOut::from(remote::flow_status(&state, &a, &f, "DEPRECATED").await?)))
 }
@@ -201,7 +238,11 @@ pub async fn deprecate_flow(state: web::Data<AppState>, auth: AuthContext, path:
 /// Deletes a draft flow (here and at the provider).
 #[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses((status = 204, description = "deleted")))]
 #[delete("/accounts/{id}/flows/{flow_id}")]
-pub async fn delete_flow(state: web::Data<AppState>, auth: AuthContext, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn delete_flow(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, fid) = path.into_inner();
     let a = account(&state, auth.tenant_id, id).await?;

@@ -14,16 +14,18 @@ use crate::state::AppState;
 use crate::store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(send::send_message)
-        .service(send::send_account_message)
-        .service(list_messages)
-        .service(get_message);
+    cfg.service(send::send_message).service(send::send_account_message).service(list_messages).service(get_message);
 }
 
 /// The tenant's messages, newest first.
 #[utoipa::path(tag = "messages", security(("bearer" = [])), params(PageQuery, MessageFilter), responses((status = 200, body = Paginated<MessageOut>)))]
 #[get("/messages")]
-pub async fn list_messages(state: web::Data<AppState>, auth: AuthContext, q: web::Query<PageQuery>, f: web::Query<MessageFilter>) -> ApiResult<HttpResponse> {
+pub async fn list_messages(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    q: web::Query<PageQuery>,
+    f: web::Query<MessageFilter>,
+) -> ApiResult<HttpResponse> {
     let page = q.page()?;
     let f = f.into_inner();
     if f.direction.as_deref().is_some_and(|d| d != "outbound" && d != "inbound") {

@@ -60,9 +60,14 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
     match req.headers().get("idempotency-key") {
         None => Ok(None),
         Some(v) => {
-            let key = v.to_str().map_err(|_| ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be ASCII"))?;
+            let key = v
+                .to_str()
+                .map_err(|_| ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be ASCII"))?;
             if key.is_empty() || key.len() > 200 {
-                return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters"));
+                return Err(ApiError::bad_request(
+                    "invalid_idempotency_key",
+                    "Idempotency-Key must be 1 to 200 characters",
+                ));
             }
             Ok(Some(key.to_string()))
         }
@@ -89,13 +94,22 @@ async fn queue(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let account = store::accounts::get(c, tenant, account_id)?.ok_or_else(|| ApiError::not_found("account"))?;
+                let account =
+                    store::accounts::get(c, tenant, account_id)?.ok_or_else(|| ApiError::not_found("account"))?;
                 match AccountStatus::parse(&account.status) {
                     AccountStatus::Active => {}
                     AccountStatus::NeedsReauth => {
-                        return Err(ApiError::conflict("account_needs_reauth", "the provider refused this account's credentials; save new ones first"));
+                        return Err(ApiError::conflict(
+                            "account_needs_reauth",
+                            "the provider refused this account's credentials; save new ones first",
+                        ));
                     }
-                    _ => return Err(ApiError::conflict("account_not_active", "finish the account's setup (or reactivate it) before sending")),
+                    _ => {
+                        return Err(ApiError::conflict(
+                            "account_not_active",
+                            "finish the account's setup (or reactivate it) before sending",
+                        ));
+                    }
                 }
                 let phone = match phone_number_id {
                     Some(pid) => store::phone_numbers::get(c, tenant, pid)?.filter(|p| p.account_id == account_id),
@@ -103,7 +117,10 @@ async fn queue(
                 }
                 .ok_or_else(|| ApiError::field("phone_number_id", "not_found"))?;
                 if phone.quality_rating == "RED" {
-                    return Err(ApiError::conflict("ERR_QUALITY_DEGRADED", "this number's quality rating is RED; sending is paused"));
+                    return Err(ApiError::conflict(
+                        "ERR_QUALITY_DEGRADED",
+                        "this number's quality rating is RED; sending is paused",
+                    ));
                 }
                 if let Some((name, language, params, button_vars)) = &template {
                     let t = store::templates::by_name(c, account_id, name, language)?;
@@ -111,27 +128,38 @@ async fn queue(
                         ApiError::new(
                             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
                             "template_not_ready",
-                            format!("ERR_TEMPLATE_NOT_READY: template {name} ({language}) is not approved on this account"),
+                            format!(
+                                "ERR_TEMPLATE_NOT_READY: template {name} ({language}) is not approved on this account"
+                            ),
                         )
                     })?;
                     let components: Vec<serde_json::Value> = serde_json::from_str(&t.components).unwrap_or_default();
                     let expected = body_parameter_count(&components);
                     if *params != expected {
-                        return Err(ApiError::field("message.template.components", &format!("expected_{expected}_body_parameters")));
+                        return Err(ApiError::field(
+                            "message.template.components",
+                            &format!("expected_{expected}_body_parameters"),
+                        ));
                     }
                     if ProviderKind::parse(&account.provider) == ProviderKind::Tata && *button_vars {
                         return Err(ApiError::field("message.template.components", "ERR_BUTTON_VARIABLES_UNSUPPORTED"));
                     }
                 }
                 if store::opt_outs::contains(c, tenant, &to)? {
-                    return Err(ApiError::conflict("recipient_opted_out", "this recipient opted out of messages from this tenant"));
+                    return Err(ApiError::conflict(
+                        "recipient_opted_out",
+                        "this recipient opted out of messages from this tenant",
+                    ));
                 }
                 if let Some(quota) = store::tenants::get(c, tenant)?.and_then(|t| t.daily_message_quota) {
                     let today = now().date().and_hms_opt(0, 0, 0).unwrap_or_default();
                     if store::messages::outbound_since(c, tenant, today)? >= quota {
                         let midnight = today + chrono::Duration::days(1);
                         let wait = (midnight - now()).num_seconds().max(1) as u64;
-                        return Err(ApiError::rate_limited(wait, format!("the tenant's daily quota of {quota} messages is used up")));
+                        return Err(ApiError::rate_limited(
+                            wait,
+                            format!("the tenant's daily quota of {quota} messages is used up"),
+                        ));
                     }
                 }
                 let ts = now();

@@ -60,7 +60,7 @@ pub struct MessageOut {
 impl From<Message> for MessageOut {
     fn from(m: Message) -> Self {
         let error = (m.error_code.is_some() || m.error_title.is_some() || m.error_detail.is_some())
-            .then(|| MessageErrorOut { code: m.error_code, title: m.error_title, detail: m.error_detail });
+            .then_some(MessageErrorOut { code: m.error_code, title: m.error_title, detail: m.error_detail });
         MessageOut {
             id: m.id,
             account_id: m.account_id,

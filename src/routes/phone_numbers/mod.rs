@@ -48,27 +48,14 @@ const STATUSES: [&str; 11] = [
 ];
 
 /// Messaging-limit tiers (unique users per 24 h outside a service window).
-const TIERS: [&str; 6] = [
-    "TIER_250",
-    "TIER_1K",
-    "TIER_2K",
-    "TIER_10K",
-    "TIER_100K",
-    "TIER_UNLIMITED",
-];
+const TIERS: [&str; 6] = ["TIER_250", "TIER_1K", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"];
 
 fn valid_status(v: &str) -> Result<(), ValidationError> {
-    STATUSES
-        .contains(&v)
-        .then_some(())
-        .ok_or_else(|| ValidationError::new("invalid_choice"))
+    STATUSES.contains(&v).then_some(()).ok_or_else(|| ValidationError::new("invalid_choice"))
 }
 
 fn valid_tier(v: &str) -> Result<(), ValidationError> {
-    TIERS
-        .contains(&v)
-        .then_some(())
-        .ok_or_else(|| ValidationError::new("invalid_choice"))
+    TIERS.contains(&v).then_some(()).ok_or_else(|| ValidationError::new("invalid_choice"))
 }
 
 /// A number's quality rating as the provider reports it.
@@ -163,21 +150,11 @@ pub fn phone_conflict(e: diesel::result::Error) -> ApiError {
     use diesel::result::{DatabaseErrorKind, Error};
     match &e {
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            let what = format!(
-                "{} {}",
-                info.message(),
-                info.constraint_name().unwrap_or_default()
-            );
+            let what = format!("{} {}", info.message(), info.constraint_name().unwrap_or_default());
             if what.contains("provider_phone_number_id") {
-                ApiError::conflict(
-                    "phone_number_id_taken",
-                    "this provider phone-number id is already registered",
-                )
+                ApiError::conflict("phone_number_id_taken", "this provider phone-number id is already registered")
             } else {
-                ApiError::conflict(
-                    "phone_number_exists",
-                    "this account already has this phone number",
-                )
+                ApiError::conflict("phone_number_exists", "this account already has this phone number")
             }
         }
         _ => e.into(),
@@ -204,22 +181,11 @@ pub async fn list_account_phone_numbers(
     let rows = state
         .db
         .run(move |c| {
-            store::accounts::get(c, auth.tenant_id, id)?
-                .ok_or_else(|| ApiError::not_found("account"))?;
-            Ok::<_, ApiError>(store::phone_numbers::list(
-                c,
-                auth.tenant_id,
-                Some(id),
-                page,
-            )?)
+            store::accounts::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("account"))?;
+            Ok::<_, ApiError>(store::phone_numbers::list(c, auth.tenant_id, Some(id), page)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Paginated::from_rows(
-        rows,
-        page,
-        |p| p.id,
-        PhoneNumberOut::from,
-    )))
+    Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |p| p.id, PhoneNumberOut::from)))
 }
 
 /// Adds a number to an account. Its first number becomes the default.
@@ -236,11 +202,7 @@ pub async fn create_phone_number(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (account_id, input) = (id.into_inner(), body.0);
-    let phone = input
-        .phone_number
-        .as_deref()
-        .map(e164)
-        .ok_or_else(|| ApiError::field("phone_number", "required"))?;
+    let phone = input.phone_number.as_deref().map(e164).ok_or_else(|| ApiError::field("phone_number", "required"))?;
     let row = state
         .db
         .run(move |c| {
@@ -258,15 +220,9 @@ pub async fn create_phone_number(
                         provider_phone_number_id: input.provider_phone_number_id,
                         display_phone_number: input.display_phone_number.unwrap_or(phone),
                         verified_name: input.verified_name,
-                        quality_rating: input
-                            .quality_rating
-                            .unwrap_or(QualityRating::Unknown)
-                            .as_str()
-                            .into(),
+                        quality_rating: input.quality_rating.unwrap_or(QualityRating::Unknown).as_str().into(),
                         messaging_limit_tier: input.messaging_limit_tier,
-                        throughput_mps: input
-                            .throughput_mps
-                            .unwrap_or(provider.default_throughput()),
+                        throughput_mps: input.throughput_mps.unwrap_or(provider.default_throughput()),
                         status: input.status.unwrap_or_else(|| "PENDING".into()),
                         is_default: input.is_default.unwrap_or(false),
                         created_at: ts,
@@ -290,16 +246,8 @@ pub async fn list_phone_numbers(
     f: web::Query<PhoneFilter>,
 ) -> ApiResult<HttpResponse> {
     let (page, account) = (q.page()?, f.account_id);
-    let rows = state
-        .db
-        .run(move |c| store::phone_numbers::list(c, auth.tenant_id, account, page))
-        .await?;
-    Ok(HttpResponse::Ok().json(Paginated::from_rows(
-        rows,
-        page,
-        |p| p.id,
-        PhoneNumberOut::from,
-    )))
+    let rows = state.db.run(move |c| store::phone_numbers::list(c, auth.tenant_id, account, page)).await?;
+    Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |p| p.id, PhoneNumberOut::from)))
 }
 
 /// One number.
@@ -311,13 +259,8 @@ pub async fn get_phone_number(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = state
-        .db
-        .run(move |c| store::phone_numbers::get(c, auth.tenant_id, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(PhoneNumberOut::from(
-        row.ok_or_else(|| ApiError::not_found("phone number"))?,
-    )))
+    let row = state.db.run(move |c| store::phone_numbers::get(c, auth.tenant_id, id)).await?;
+    Ok(HttpResponse::Ok().json(PhoneNumberOut::from(row.ok_or_else(|| ApiError::not_found("phone number"))?)))
 }
 
 /// Changes a number's details.
@@ -350,13 +293,9 @@ pub async fn update_phone_number(
     };
     let row = state
         .db
-        .run(move |c| {
-            store::phone_numbers::update(c, auth.tenant_id, id, changes).map_err(phone_conflict)
-        })
+        .run(move |c| store::phone_numbers::update(c, auth.tenant_id, id, changes).map_err(phone_conflict))
         .await?;
-    Ok(HttpResponse::Ok().json(PhoneNumberOut::from(
-        row.ok_or_else(|| ApiError::not_found("phone number"))?,
-    )))
+    Ok(HttpResponse::Ok().json(PhoneNumberOut::from(row.ok_or_else(|| ApiError::not_found("phone number"))?)))
 }
 
 /// Deletes a number; when it was the default, the oldest remaining number becomes the default.
@@ -369,11 +308,7 @@ pub async fn delete_phone_number(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
-    if !state
-        .db
-        .run(move |c| write_tx(c, |c| store::phone_numbers::delete(c, auth.tenant_id, id)))
-        .await?
-    {
+    if !state.db.run(move |c| write_tx(c, |c| store::phone_numbers::delete(c, auth.tenant_id, id))).await? {
         return Err(ApiError::not_found("phone number"));
     }
     Ok(HttpResponse::NoContent().finish())
@@ -389,15 +324,6 @@ pub async fn set_default_phone_number(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
-    let row = state
-        .db
-        .run(move |c| {
-            write_tx(c, |c| {
-                store::phone_numbers::make_default(c, auth.tenant_id, id)
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(PhoneNumberOut::from(
-        row.ok_or_else(|| ApiError::not_found("phone number"))?,
-    )))
+    let row = state.db.run(move |c| write_tx(c, |c| store::phone_numbers::make_default(c, auth.tenant_id, id))).await?;
+    Ok(HttpResponse::Ok().json(PhoneNumberOut::from(row.ok_or_else(|| ApiError::not_found("phone number"))?)))
 }

@@ -12,12 +12,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidatedJson;
 use crate::remote::{self, NumberSyncReport, provider_error};
 use crate::state::AppState;
+use crate::store;
 use crate::store::accounts::Account;
 use crate::store::phone_numbers::{PhoneNumberChanges, PhoneNumberRow};
-use crate::store;
 
 fn six_digits(v: &str) -> Result<(), ValidationError> {
-    (v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit())).then_some(()).ok_or_else(|| ValidationError::new("six_digits"))
+    (v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(())
+        .ok_or_else(|| ValidationError::new("six_digits"))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -80,17 +82,30 @@ async fn load(state: &AppState, tenant: TenantId, id: i64) -> ApiResult<(PhoneNu
 /// Pulls the account's numbers from the provider (quality, tier, throughput, name, status).
 #[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = NumberSyncReport)))]
 #[post("/accounts/{id}/phone-numbers/sync")]
-pub async fn sync_phone_numbers(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn sync_phone_numbers(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
-    let a = state.db.run(move |c| store::accounts::get(c, auth.tenant_id, id)).await?.ok_or_else(|| ApiError::not_found("account"))?;
+    let a = state
+        .db
+        .run(move |c| store::accounts::get(c, auth.tenant_id, id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))?;
     Ok(HttpResponse::Ok().json(remote::sync_phone_numbers(&state, &a).await?))
 }
 
 /// Registers the number for Cloud API messaging with its PIN; it becomes `CONNECTED`.
 #[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RegisterRequest, responses((status = 200, body = PhoneNumberOut)))]
 #[post("/phone-numbers/{id}/register")]
-pub async fn register_phone_number(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>, body: ValidatedJson<RegisterRequest>) -> ApiResult<HttpResponse> {
+pub async fn register_phone_number(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: ValidatedJson<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (phone, account, pid) = load(&state, auth.tenant_id, id.into_inner()).await?;
     let provider = state.providers.get(&account, Some(&phone), &state.vault, &state.settings)?;
@@ -103,7 +118,12 @@ pub async fn register_phone_number(state: web::Data<AppState>, auth: AuthContext
 /// Asks the provider to send an ownership code by SMS or voice call.
 #[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RequestCodeRequest, responses((status = 200, body = DoneOut)))]
 #[post("/phone-numbers/{id}/request-code")]
-pub async fn request_phone_code(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>, body: ValidatedJson<RequestCodeRequest>) -> ApiResult<HttpResponse> {
+pub async fn request_phone_code(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: ValidatedJson<RequestCodeRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (phone, account, pid) = load(&state, auth.tenant_id, id.into_inner()).await?;
     let provider = state.providers.get(&account, Some(&phone), &state.vault, &state.settings)?;
@@ -118,7 +138,12 @@ pub async fn request_phone_code(state: web::Data<AppState>, auth: AuthContext, i
 /// Verifies the ownership code the provider sent.
 #[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = VerifyCodeRequest, responses((status = 200, body = DoneOut)))]
 #[post("/phone-numbers/{id}/verify-code")]
-pub async fn verify_phone_code(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>, body: ValidatedJson<VerifyCodeRequest>) -> ApiResult<HttpResponse> {
+pub async fn verify_phone_code(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: ValidatedJson<VerifyCodeRequest>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (phone, account, pid) = load(&state, auth.tenant_id, id.into_inner()).await?;
     let provider = state.providers.get(&account, Some(&phone), &state.vault, &state.settings)?;

@@ -83,7 +83,12 @@ pub async fn list_templates(
     (status = 409, description = "same name and language exist", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/accounts/{id}/templates")]
-pub async fn create_template(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>, body: ValidatedJson<TemplateDraft>) -> ApiResult<HttpResponse> {
+pub async fn create_template(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: ValidatedJson<TemplateDraft>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, draft) = (id.into_inner(), body.0);
     let a = account(&state, auth.tenant_id, id).await?;
@@ -103,7 +108,12 @@ pub async fn create_template(state: web::Data<AppState>, auth: AuthContext, id: 
                     status: "DRAFT".into(),
                     provider_template_id: None,
                     components: serde_json::to_string(&draft.components).unwrap_or_default(),
-                    parameter_format: if draft.parameter_format == crate::domain::template::ParameterFormat::Named { "NAMED" } else { "POSITIONAL" }.into(),
+                    parameter_format: if draft.parameter_format == crate::domain::template::ParameterFormat::Named {
+                        "NAMED"
+                    } else {
+                        "POSITIONAL"
+                    }
+                    .into(),
                     synced_at: None,
                     created_at: ts,
                     updated_at: ts,
@@ -118,7 +128,11 @@ pub async fn create_template(state: web::Data<AppState>, auth: AuthContext, id: 
 /// One template.
 #[utoipa::path(tag = "templates", security(("bearer" = [])), params(("id" = i64, Path), ("template_id" = i64, Path)), responses((status = 200, body = TemplateOut)))]
 #[get("/accounts/{id}/templates/{template_id}")]
-pub async fn get_template(state: web::Data<AppState>, auth: AuthContext, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn get_template(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     let (id, tid) = path.into_inner();
     Ok(HttpResponse::Ok().json(TemplateOut::from(template(&state, auth.tenant_id, id, tid).await?)))
 }
@@ -129,13 +143,21 @@ pub async fn get_template(state: web::Data<AppState>, auth: AuthContext, path: w
     (status = 409, description = "only drafts and rejected templates can be edited", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/accounts/{id}/templates/{template_id}")]
-pub async fn update_template(state: web::Data<AppState>, auth: AuthContext, path: web::Path<(i64, i64)>, body: ValidatedJson<TemplateDraft>) -> ApiResult<HttpResponse> {
+pub async fn update_template(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    path: web::Path<(i64, i64)>,
+    body: ValidatedJson<TemplateDraft>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let ((id, tid), draft) = (path.into_inner(), body.0);
     let a = account(&state, auth.tenant_id, id).await?;
     let t = template(&state, auth.tenant_id, id, tid).await?;
     if t.status != "DRAFT" && t.status != "REJECTED" {
-        return Err(ApiError::conflict("template_not_editable", format!("a {} template cannot be edited; create a new one", t.status)));
+        return Err(ApiError::conflict(
+            "template_not_editable",
+            format!("a {} template cannot be edited; create a new one", t.status),
+        ));
     }
     check(&draft, &a)?;
     let changes = TemplateChanges {
@@ -152,7 +174,11 @@ pub async fn update_template(state: web::Data<AppState>, auth: AuthContext, path
 /// Deletes a template, at the provider too when it was submitted.
 #[utoipa::path(tag = "templates", security(("bearer" = [])), params(("id" = i64, Path), ("template_id" = i64, Path)), responses((status = 204, description = "deleted")))]
 #[delete("/accounts/{id}/templates/{template_id}")]
-pub async fn delete_template(state: web::Data<AppState>, auth: AuthContext, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn delete_template(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, tid) = path.into_inner();
     let a = account(&state, auth.tenant_id, id).await?;
@@ -171,7 +197,11 @@ pub async fn delete_template(state: web::Data<AppState>, auth: AuthContext, path
     (status = 502, description = "the provider refused it", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/accounts/{id}/templates/{template_id}/submit")]
-pub async fn submit_template(state: web::Data<AppState>, auth: AuthContext, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn submit_template(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, tid) = path.into_inner();
     let a = account(&state, auth.tenant_id, id).await?;
@@ -187,7 +217,11 @@ pub async fn submit_template(state: web::Data<AppState>, auth: AuthContext, path
 /// marked `DELETED`.
 #[utoipa::path(tag = "templates", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = SyncReport)))]
 #[post("/accounts/{id}/templates/sync")]
-pub async fn sync_templates(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn sync_templates(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let a = account(&state, auth.tenant_id, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(remote::sync_templates(&state, &a).await?))

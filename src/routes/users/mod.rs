@@ -16,11 +16,7 @@ use crate::state::AppState;
 use crate::store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_users)
-        .service(create_user)
-        .service(get_user)
-        .service(update_user)
-        .service(delete_user);
+    cfg.service(list_users).service(create_user).service(get_user).service(update_user).service(delete_user);
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -54,11 +50,7 @@ pub struct CreatedUser {
 }
 
 /// Only owners may grant or touch the owner role.
-fn check_role_change(
-    auth: &AuthContext,
-    target_current: Option<Role>,
-    new_role: Option<Role>,
-) -> ApiResult<()> {
+fn check_role_change(auth: &AuthContext, target_current: Option<Role>, new_role: Option<Role>) -> ApiResult<()> {
     let touches_owner = target_current == Some(Role::Owner) || new_role == Some(Role::Owner);
     if touches_owner && auth.role != Role::Owner && !auth.platform_admin {
         return Err(ApiError::forbidden(
@@ -78,10 +70,7 @@ pub async fn list_users(
     q: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = q.page()?;
-    let rows = state
-        .db
-        .run(move |c| store::users::list(c, auth.tenant_id, page))
-        .await?;
+    let rows = state.db.run(move |c| store::users::list(c, auth.tenant_id, page)).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |u| u.id, UserOut::from)))
 }
 
@@ -99,15 +88,8 @@ pub async fn create_user(
     auth.require_admin()?;
     let req = body.0;
     check_role_change(&auth, None, Some(req.role))?;
-    let temporary = req
-        .password
-        .is_none()
-        .then(|| tokens::random_token()[..16].to_string());
-    let plain = req
-        .password
-        .clone()
-        .or_else(|| temporary.clone())
-        .unwrap_or_default();
+    let temporary = req.password.is_none().then(|| tokens::random_token()[..16].to_string());
+    let plain = req.password.clone().or_else(|| temporary.clone()).unwrap_or_default();
     let hash = web::block(move || password::hash(&plain)).await?;
     let email = normalize_email(&req.email);
     let tenant = auth.tenant_id;
@@ -116,10 +98,7 @@ pub async fn create_user(
         .run(move |c| {
             write_tx(c, |c| {
                 if store::users::by_email(c, &email)?.is_some() {
-                    return Err(ApiError::conflict(
-                        "email_taken",
-                        "this email is already registered",
-                    ));
+                    return Err(ApiError::conflict("email_taken", "this email is already registered"));
                 }
                 Ok(store::users::create(
                     c,
@@ -135,28 +114,16 @@ pub async fn create_user(
             })
         })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedUser {
-        user: user.into(),
-        temporary_password: temporary,
-    }))
+    Ok(HttpResponse::Created().json(CreatedUser { user: user.into(), temporary_password: temporary }))
 }
 
 /// One user of the tenant.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = UserOut)))]
 #[get("/users/{id}")]
-pub async fn get_user(
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn get_user(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let user = state
-        .db
-        .run(move |c| store::users::get(c, auth.tenant_id, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(UserOut::from(
-        user.ok_or_else(|| ApiError::not_found("user"))?,
-    )))
+    let user = state.db.run(move |c| store::users::get(c, auth.tenant_id, id)).await?;
+    Ok(HttpResponse::Ok().json(UserOut::from(user.ok_or_else(|| ApiError::not_found("user"))?)))
 }
 
 /// Changes a user's name or role. The last owner cannot be demoted.
@@ -178,31 +145,17 @@ pub async fn update_user(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let current = store::users::get(c, auth.tenant_id, id)?
-                    .ok_or_else(|| ApiError::not_found("user"))?;
+                let current = store::users::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("user"))?;
                 let current_role = Role::parse(&current.role);
-                check_role_change(
-                    &auth,
-                    Some(current_role),
-                    req.role.filter(|r| *r != current_role),
-                )?;
+                check_role_change(&auth, Some(current_role), req.role.filter(|r| *r != current_role))?;
                 if current_role == Role::Owner
                     && req.role.is_some_and(|r| r != Role::Owner)
                     && store::users::count_owners(c, auth.tenant_id)? <= 1
                 {
-                    return Err(ApiError::conflict(
-                        "last_owner",
-                        "the tenant must keep at least one owner",
-                    ));
+                    return Err(ApiError::conflict("last_owner", "the tenant must keep at least one owner"));
                 }
-                store::users::update(
-                    c,
-                    auth.tenant_id,
-                    id,
-                    req.name.as_deref().map(str::trim),
-                    req.role,
-                )?
-                .ok_or_else(|| ApiError::not_found("user"))
+                store::users::update(c, auth.tenant_id, id, req.name.as_deref().map(str::trim), req.role)?
+                    .ok_or_else(|| ApiError::not_found("user"))
             })
         })
         .await?;
@@ -215,26 +168,18 @@ pub async fn update_user(
     (status = 409, description = "would leave the tenant without an owner", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/users/{id}")]
-pub async fn delete_user(
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete_user(state: web::Data<AppState>, auth: AuthContext, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
     state
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let current = store::users::get(c, auth.tenant_id, id)?
-                    .ok_or_else(|| ApiError::not_found("user"))?;
+                let current = store::users::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("user"))?;
                 let role = Role::parse(&current.role);
                 check_role_change(&auth, Some(role), None)?;
                 if role == Role::Owner && store::users::count_owners(c, auth.tenant_id)? <= 1 {
-                    return Err(ApiError::conflict(
-                        "last_owner",
-                        "the tenant must keep at least one owner",
-                    ));
+                    return Err(ApiError::conflict("last_owner", "the tenant must keep at least one owner"));
                 }
                 store::users::delete(c, auth.tenant_id, id)?;
                 Ok(())
