@@ -54,6 +54,8 @@ pub struct Settings {
     pub health_check_interval_secs: u64,
     /// Seconds between template syncs of every active account (0 = off).
     pub template_sync_interval_secs: u64,
+    /// Allow media (and relay) URLs on private, loopback and link-local addresses (tests only).
+    pub allow_private_urls: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -160,6 +162,7 @@ impl Settings {
             sandbox_approval_secs: parse_var("SANDBOX_APPROVAL_SECS", 2)?,
             health_check_interval_secs: parse_var("HEALTH_CHECK_INTERVAL_SECS", 900)?,
             template_sync_interval_secs: parse_var("TEMPLATE_SYNC_INTERVAL_SECS", 3600)?,
+            allow_private_urls: parse_bool("ALLOW_PRIVATE_URLS", false)?,
         };
         settings.validate()?;
         Ok(settings)

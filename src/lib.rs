@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod jobs;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod outbox;

@@ -36,6 +36,17 @@ pub async fn submit_template(state: &AppState, a: &Account, t: &Template) -> Api
         components: serde_json::from_str(&t.components).unwrap_or_default(),
     };
     let created = provider.create_template(&spec).await.map_err(provider_error)?;
+    if a.provider == "sandbox" {
+        // The sandbox decides after a short delay; pick its verdict up then, as a webhook would.
+        let (state, account) = (state.clone(), a.clone());
+        let wait = std::time::Duration::from_secs(state.settings.sandbox_approval_secs) + std::time::Duration::from_millis(200);
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            if let Err(e) = sync_templates(&state, &account).await {
+                tracing::warn!(account = account.id, error = ?e, "sandbox template sync failed");
+            }
+        });
+    }
     let (id, ts) = (t.id, now());
     let changes = TemplateChanges {
         status: Some(created.status),

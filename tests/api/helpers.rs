@@ -129,6 +129,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         sandbox_approval_secs: 1,
         health_check_interval_secs: 0,
         template_sync_interval_secs: 0,
+        allow_private_urls: false,
     }
 }
 

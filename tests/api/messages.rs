@@ -258,3 +258,44 @@ async fn expired_token_pauses_the_account_until_new_credentials() {
         .expect(200);
     assert_eq!(fixed["status"], "active");
 }
+
+#[actix_web::test]
+async fn media_links_must_be_public() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    let url = format!("/api/v1/accounts/{account}/send_message");
+    for link in ["http://127.0.0.1:9/a.jpg", "http://169.254.169.254/latest", "http://10.0.0.5/a.jpg", "http://[::1]/a.jpg"] {
+        let body = json!({"to": "+919876543210", "message": {"type": "media", "kind": "image", "link": link}});
+        let e = app.post(&url, &t.token, body).await.problem(422, "validation_failed");
+        assert_eq!(e["errors"]["message.link"], json!(["media_url_not_allowed"]), "{link}");
+    }
+}
+
+#[actix_web::test]
+async fn media_type_and_size_are_checked_with_head() {
+    let fake = MockServer::start().await;
+    let head = |p: &str, ct: &str, len: &str| {
+        Mock::given(method("HEAD")).and(path(p.to_string())).respond_with(ResponseTemplate::new(200).insert_header("content-type", ct).insert_header("content-length", len))
+    };
+    head("/ok.jpg", "image/jpeg", "1000").mount(&fake).await;
+    head("/big.jpg", "image/jpeg", "6291456").mount(&fake).await;
+    head("/anim.gif", "image/gif", "1000").mount(&fake).await;
+    head("/doc.pdf", "application/pdf; charset=binary", "50000").mount(&fake).await;
+    let app = spawn_app_with(|s| s.allow_private_urls = true).await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    let url = format!("/api/v1/accounts/{account}/send_message");
+    let send = |kind: &str, file: &str| json!({"to": "+919876543210", "message": {"type": "media", "kind": kind, "link": format!("{}/{file}", fake.uri())}});
+    app.post(&url, &t.token, send("image", "ok.jpg")).await.expect(202);
+    app.post(&url, &t.token, send("document", "doc.pdf")).await.expect(202);
+    for (kind, file, code) in [
+        ("image", "big.jpg", "media_too_large"),
+        ("image", "anim.gif", "ERR_MEDIA_UNSUPPORTED"),
+        ("image", "missing.jpg", "media_unreachable"),
+        ("video", "ok.jpg", "ERR_MEDIA_UNSUPPORTED"),
+    ] {
+        let e = app.post(&url, &t.token, send(kind, file)).await.problem(422, "validation_failed");
+        assert_eq!(e["errors"]["message.link"], json!([code]), "{file}");
+    }
+}

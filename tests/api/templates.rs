@@ -157,3 +157,28 @@ async fn meta_sync_creates_updates_and_marks_missing() {
     let gone = app.get(&format!("/api/v1/accounts/{a}/templates?status=DELETED"), &t.token).await.expect(200);
     assert_eq!(gone["data"][0]["name"], "second");
 }
+
+#[actix_web::test]
+async fn sandbox_approval_arrives_without_a_manual_sync() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    let base = format!("/api/v1/accounts/{account}/templates");
+    let mut rejected = order_update();
+    rejected["name"] = json!("reject_me");
+    for body in [order_update(), rejected] {
+        let id = app.post(&base, &t.token, body).await.expect(201)["id"].as_i64().unwrap();
+        app.post(&format!("{base}/{id}/submit"), &t.token, json!({})).await.expect(200);
+    }
+    let mut statuses = Vec::new();
+    for _ in 0..60 {
+        let list = app.get(&base, &t.token).await.expect(200);
+        statuses = list["data"].as_array().unwrap().iter().map(|t| (t["name"].as_str().unwrap().to_string(), t["status"].as_str().unwrap().to_string())).collect();
+        if statuses.iter().all(|(_, s)| s != "PENDING") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    statuses.sort();
+    assert_eq!(statuses, vec![("order_update".to_string(), "APPROVED".to_string()), ("reject_me".to_string(), "REJECTED".to_string())]);
+}

@@ -86,6 +86,10 @@ async fn queue(
     key: Option<String>,
 ) -> ApiResult<(i64, bool)> {
     let tenant = auth.tenant_id;
+    let media_errors = crate::media::check_message(&message, state.settings.allow_private_urls).await;
+    if !media_errors.is_empty() {
+        return Err(ApiError::validation(media_errors));
+    }
     let to = e164(&to);
     let payload = serde_json::to_value(&message).map_err(ApiError::internal)?;
     let kind = payload["type"].as_str().unwrap_or("text").to_string();
