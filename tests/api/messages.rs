@@ -299,3 +299,39 @@ async fn media_type_and_size_are_checked_with_head() {
         assert_eq!(e["errors"]["message.link"], json!([code]), "{file}");
     }
 }
+
+#[actix_web::test]
+async fn limits_make_messages_wait_not_fail() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    app.patch(&format!("/api/v1/accounts/{account}"), &t.token, json!({"limits": {"messages_per_minute": 2}})).await.expect(200);
+    let url = format!("/api/v1/accounts/{account}/send_message");
+    let mut ids = Vec::new();
+    for to in ["+919876543210", "+919876543211", "+919876543212"] {
+        ids.push(app.post(&url, &t.token, text(to)).await.expect(202)["id"].as_i64().unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut statuses = Vec::new();
+    for id in &ids {
+        statuses.push(app.get(&format!("/api/v1/messages/{id}"), &t.token).await.expect(200)["status"].as_str().unwrap().to_string());
+    }
+    assert_eq!(statuses.iter().filter(|s| *s != "queued").count(), 2, "{statuses:?}");
+    assert!(statuses.contains(&"queued".to_string()));
+}
+
+#[actix_web::test]
+async fn pair_rate_guard_spaces_messages_to_one_user() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    let url = format!("/api/v1/accounts/{account}/send_message?wait=true");
+    app.post(&url, &t.token, text("+919876543210")).await.expect(201);
+    let url = format!("/api/v1/accounts/{account}/send_message");
+    let again = app.post(&url, &t.token, text("+919876543210")).await.expect(202)["id"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let held = app.get(&format!("/api/v1/messages/{again}"), &t.token).await.expect(200);
+    assert_eq!(held["status"], "queued", "{held}");
+    let waiting = held["history"].as_array().unwrap().iter().find(|e| e["status"] == "waiting").expect("a waiting event");
+    assert!(waiting["detail"].as_str().unwrap().contains("pair rate"));
+}
