@@ -26,6 +26,9 @@ pub enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Run the outbox dispatcher and background jobs without the HTTP API (scale sending out
+    /// beside `serve` processes that run with OUTBOX_ENABLED=false).
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document.

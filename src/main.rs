@@ -26,6 +26,7 @@ fn main() -> anyhow::Result<()> {
             settings.validate()?;
             serve(settings)
         }
+        Command::Worker => worker(settings),
         Command::Migrate => {
             let applied = wabahub::db::migrate(&mut wabahub::db::connect(&settings.database_url)?)?;
             println!("applied {applied} migrations");
@@ -47,6 +48,17 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+#[actix_web::main]
+async fn worker(settings: Settings) -> anyhow::Result<()> {
+    let db = Db::open(&settings.database_url, settings.db_pool_size)?;
+    let state = wabahub::state::AppState::new(settings, db)?;
+    tokio::spawn(wabahub::outbox::dispatcher::Dispatcher::new(state.clone()).run());
+    wabahub::jobs::spawn(&state);
+    tracing::info!("wabahub worker running");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
 }
 
 #[actix_web::main]

@@ -41,7 +41,9 @@ pub fn links(m: &MessageBody) -> Vec<(MediaKind, String, &'static str)> {
         MessageBody::Template(t) => match &t.components.header {
             Some(Header::Image { link }) => vec![(MediaKind::Image, link.clone(), "message.components.header.link")],
             Some(Header::Video { link }) => vec![(MediaKind::Video, link.clone(), "message.components.header.link")],
-            Some(Header::Document { link, .. }) => vec![(MediaKind::Document, link.clone(), "message.components.header.link")],
+            Some(Header::Document { link, .. }) => {
+                vec![(MediaKind::Document, link.clone(), "message.components.header.link")]
+            }
             _ => vec![],
         },
         _ => vec![],
@@ -95,7 +97,11 @@ pub async fn check(kind: MediaKind, link: &str, allow_private: bool) -> Result<(
     let port = url.port_or_known_default().unwrap_or(443);
     let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port)).await.map_err(|_| "media_unreachable")?.map(|a| a.ip()).collect(),
+        Err(_) => tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|_| "media_unreachable")?
+            .map(|a| a.ip())
+            .collect(),
     };
     if addrs.is_empty() {
         return Err("media_unreachable");
@@ -141,7 +147,19 @@ mod tests {
 
     #[test]
     fn internal_addresses_are_refused() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {

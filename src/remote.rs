@@ -39,7 +39,8 @@ pub async fn submit_template(state: &AppState, a: &Account, t: &Template) -> Api
     if a.provider == "sandbox" {
         // The sandbox decides after a short delay; pick its verdict up then, as a webhook would.
         let (state, account) = (state.clone(), a.clone());
-        let wait = std::time::Duration::from_secs(state.settings.sandbox_approval_secs) + std::time::Duration::from_millis(200);
+        let wait = std::time::Duration::from_secs(state.settings.sandbox_approval_secs)
+            + std::time::Duration::from_millis(200);
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
             if let Err(e) = sync_templates(&state, &account).await {

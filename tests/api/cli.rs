@@ -41,7 +41,7 @@ fn help_lists_the_subcommands() {
     let dir = tempfile::tempdir().unwrap();
     let out = wabahub(dir.path(), &["--help"], &[]);
     assert_success(&out);
-    for sub in ["serve", "migrate", "openapi", "admin"] {
+    for sub in ["serve", "worker", "migrate", "openapi", "admin"] {
         assert!(stdout(&out).contains(sub), "--help lacks {sub}: {}", stdout(&out));
     }
     let out = wabahub(dir.path(), &["admin", "--help"], &[]);
@@ -153,4 +153,33 @@ fn every_setting_is_in_env_example() {
         let documented = example.lines().any(|l| l.trim_start_matches(['#', ' ']).starts_with(&format!("{name}=")));
         assert!(documented, "{name} is read in src/config.rs but not documented in .env.example");
     }
+}
+
+#[actix_web::test]
+async fn a_worker_process_sends_what_the_api_queued() {
+    let app = spawn_app_with(|s| s.outbox_enabled = false).await;
+    let t = app.signup("ann").await;
+    let (account, _) = crate::messages::sandbox_account(&app, &t.token).await;
+    let body = serde_json::json!({"to": "+919876543210", "message": {"type": "text", "body": "from the worker"}});
+    let id = app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, body).await.expect(202)["id"]
+        .as_i64()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.get(&format!("/api/v1/messages/{id}"), &t.token).await.expect(200)["status"], "queued");
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_wabahub"))
+        .arg("worker")
+        .current_dir(app.dir.path())
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .env("DATABASE_URL", &app.database_url)
+        .env("WABAHUB_DATA_DIR", app.dir.path().join("worker"))
+        .env("FERNET_KEYS", app.state.settings.fernet_keys.join(","))
+        .env("HEALTH_CHECK_INTERVAL_SECS", "0")
+        .env("TEMPLATE_SYNC_INTERVAL_SECS", "0")
+        .spawn()
+        .expect("start the worker");
+    let m = crate::messages::settle(&app, &t.token, id).await;
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    assert_eq!(m["status"], "sent", "{m}");
 }

@@ -265,7 +265,9 @@ async fn media_links_must_be_public() {
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
     let url = format!("/api/v1/accounts/{account}/send_message");
-    for link in ["http://127.0.0.1:9/a.jpg", "http://169.254.169.254/latest", "http://10.0.0.5/a.jpg", "http://[::1]/a.jpg"] {
+    for link in
+        ["http://127.0.0.1:9/a.jpg", "http://169.254.169.254/latest", "http://10.0.0.5/a.jpg", "http://[::1]/a.jpg"]
+    {
         let body = json!({"to": "+919876543210", "message": {"type": "media", "kind": "image", "link": link}});
         let e = app.post(&url, &t.token, body).await.problem(422, "validation_failed");
         assert_eq!(e["errors"]["message.link"], json!(["media_url_not_allowed"]), "{link}");
@@ -276,7 +278,9 @@ async fn media_links_must_be_public() {
 async fn media_type_and_size_are_checked_with_head() {
     let fake = MockServer::start().await;
     let head = |p: &str, ct: &str, len: &str| {
-        Mock::given(method("HEAD")).and(path(p.to_string())).respond_with(ResponseTemplate::new(200).insert_header("content-type", ct).insert_header("content-length", len))
+        Mock::given(method("HEAD")).and(path(p.to_string())).respond_with(
+            ResponseTemplate::new(200).insert_header("content-type", ct).insert_header("content-length", len),
+        )
     };
     head("/ok.jpg", "image/jpeg", "1000").mount(&fake).await;
     head("/big.jpg", "image/jpeg", "6291456").mount(&fake).await;
@@ -305,7 +309,9 @@ async fn limits_make_messages_wait_not_fail() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
-    app.patch(&format!("/api/v1/accounts/{account}"), &t.token, json!({"limits": {"messages_per_minute": 2}})).await.expect(200);
+    app.patch(&format!("/api/v1/accounts/{account}"), &t.token, json!({"limits": {"messages_per_minute": 2}}))
+        .await
+        .expect(200);
     let url = format!("/api/v1/accounts/{account}/send_message");
     let mut ids = Vec::new();
     for to in ["+919876543210", "+919876543211", "+919876543212"] {
@@ -314,7 +320,12 @@ async fn limits_make_messages_wait_not_fail() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut statuses = Vec::new();
     for id in &ids {
-        statuses.push(app.get(&format!("/api/v1/messages/{id}"), &t.token).await.expect(200)["status"].as_str().unwrap().to_string());
+        statuses.push(
+            app.get(&format!("/api/v1/messages/{id}"), &t.token).await.expect(200)["status"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     assert_eq!(statuses.iter().filter(|s| *s != "queued").count(), 2, "{statuses:?}");
     assert!(statuses.contains(&"queued".to_string()));
@@ -332,6 +343,7 @@ async fn pair_rate_guard_spaces_messages_to_one_user() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let held = app.get(&format!("/api/v1/messages/{again}"), &t.token).await.expect(200);
     assert_eq!(held["status"], "queued", "{held}");
-    let waiting = held["history"].as_array().unwrap().iter().find(|e| e["status"] == "waiting").expect("a waiting event");
+    let waiting =
+        held["history"].as_array().unwrap().iter().find(|e| e["status"] == "waiting").expect("a waiting event");
     assert!(waiting["detail"].as_str().unwrap().contains("pair rate"));
 }

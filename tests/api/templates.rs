@@ -173,12 +173,20 @@ async fn sandbox_approval_arrives_without_a_manual_sync() {
     let mut statuses = Vec::new();
     for _ in 0..60 {
         let list = app.get(&base, &t.token).await.expect(200);
-        statuses = list["data"].as_array().unwrap().iter().map(|t| (t["name"].as_str().unwrap().to_string(), t["status"].as_str().unwrap().to_string())).collect();
+        statuses = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["name"].as_str().unwrap().to_string(), t["status"].as_str().unwrap().to_string()))
+            .collect();
         if statuses.iter().all(|(_, s)| s != "PENDING") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     statuses.sort();
-    assert_eq!(statuses, vec![("order_update".to_string(), "APPROVED".to_string()), ("reject_me".to_string(), "REJECTED".to_string())]);
+    assert_eq!(
+        statuses,
+        vec![("order_update".to_string(), "APPROVED".to_string()), ("reject_me".to_string(), "REJECTED".to_string())]
+    );
 }
