@@ -60,6 +60,7 @@ fn spawn_wabahub(a: &Args, dir: &std::path::Path, port: u16, provider: &str, out
         .env("OUTBOX_BATCH", "500")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .expect("start wabahub")
 }
@@ -132,7 +133,7 @@ async fn main() {
             let res = client
                 .post(format!("{base}/api/v1/messages"))
                 .bearer_auth(token)
-                .json(&json!({"account_id": account, "to": format!("+1202{:07}", i), "message": {"type": "text", "text": {"body": "benchmark"}}}))
+                .json(&json!({"account_id": account, "to": format!("+1202{:07}", i), "message": {"type": "text", "body": "benchmark"}}))
                 .send().await.unwrap();
             assert_eq!(res.status(), 202, "{}", res.text().await.unwrap_or_default());
         }));
