@@ -63,6 +63,16 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
+/// The caller's account `id` (404 when it is not the tenant's), inside a transaction or query.
+pub fn require(conn: &mut DbConn, tenant: TenantId, id: i64) -> ApiResult<store::accounts::Account> {
+    store::accounts::get(conn, tenant, id)?.ok_or_else(|| ApiError::not_found("account"))
+}
+
+/// The caller's account `id` (404 when it is not the tenant's).
+pub async fn load(state: &AppState, tenant: TenantId, id: i64) -> ApiResult<store::accounts::Account> {
+    state.db.run(move |c| require(c, tenant, id)).await
+}
+
 /// Creates a pending account row after checking the tenant's account quota.
 /// Call inside a write transaction.
 pub fn insert_account(
@@ -194,8 +204,7 @@ pub async fn update_account(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let current =
-                    store::accounts::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("account"))?;
+                let current = crate::routes::accounts::require(c, auth.tenant_id, id)?;
                 if status == Some(AccountStatus::Active) && current.setup_step < 6 {
                     return Err(ApiError::conflict("setup_incomplete", "finish the six setup steps before activating"));
                 }

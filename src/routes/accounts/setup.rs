@@ -263,7 +263,7 @@ pub async fn get_account_setup(
     let (a, phone) = state
         .db
         .run(move |c| {
-            let a = store::accounts::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("account"))?;
+            let a = crate::routes::accounts::require(c, auth.tenant_id, id)?;
             let phone = store::phone_numbers::default_for(c, auth.tenant_id, id)?;
             Ok::<_, ApiError>((a, phone))
         })
@@ -310,11 +310,7 @@ pub async fn update_account_setup(
     let (id, step) = path.into_inner();
     let step = step_number(&step).ok_or_else(|| ApiError::not_found("setup step"))?;
     let tenant = auth.tenant_id;
-    let current = state
-        .db
-        .run(move |c| store::accounts::get(c, tenant, id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("account"))?;
+    let current = crate::routes::accounts::load(&state, tenant, id).await?;
     skip_check(&current, step)?;
     let provider = ProviderKind::parse(&current.provider);
     let parsed = match step {
@@ -356,7 +352,7 @@ pub async fn update_account_setup(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let a = store::accounts::get(c, tenant, id)?.ok_or_else(|| ApiError::not_found("account"))?;
+                let a = crate::routes::accounts::require(c, tenant, id)?;
                 skip_check(&a, step)?;
                 let (mut changes, webhook) = match write {
                     StepWrite::Account(changes) => (*changes, None),

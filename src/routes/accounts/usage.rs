@@ -93,7 +93,7 @@ pub async fn get_account_usage(
     let days = state
         .db
         .run(move |c| {
-            store::accounts::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("account"))?;
+            crate::routes::accounts::require(c, auth.tenant_id, id)?;
             Ok::<_, ApiError>(store::usage::range(c, auth.tenant_id, id, from, to)?)
         })
         .await?;
@@ -153,7 +153,7 @@ pub async fn list_health_logs(
     let rows = state
         .db
         .run(move |c| {
-            store::accounts::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("account"))?;
+            crate::routes::accounts::require(c, auth.tenant_id, id)?;
             Ok::<_, ApiError>(store::health_logs::list(c, auth.tenant_id, id, page)?)
         })
         .await?;
@@ -171,10 +171,6 @@ pub async fn run_health_check(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
-    let a = state
-        .db
-        .run(move |c| store::accounts::get(c, auth.tenant_id, id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("account"))?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     Ok(HttpResponse::Ok().json(HealthLogOut::from(crate::remote::health_check(&state, &a).await?)))
 }

@@ -12,7 +12,6 @@ use crate::extract::ValidatedJson;
 use crate::pagination::{PageQuery, Paginated};
 use crate::routes::utc;
 use crate::state::AppState;
-use crate::store::accounts::Account;
 use crate::store::flows::Flow;
 use crate::{remote, store};
 
@@ -116,10 +115,6 @@ impl From<Flow> for FlowOut {
     }
 }
 
-async fn account(state: &AppState, tenant: TenantId, id: i64) -> ApiResult<Account> {
-    state.db.run(move |c| store::accounts::get(c, tenant, id)).await?.ok_or_else(|| ApiError::not_found("account"))
-}
-
 async fn flow(state: &AppState, tenant: TenantId, account: i64, id: i64) -> ApiResult<Flow> {
     state.db.run(move |c| store::flows::get(c, tenant, account, id)).await?.ok_or_else(|| ApiError::not_found("flow"))
 }
@@ -134,7 +129,7 @@ pub async fn list_flows(
     q: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let (id, page) = (id.into_inner(), q.page()?);
-    account(&state, auth.tenant_id, id).await?;
+    crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     let rows = state.db.run(move |c| store::flows::list(c, auth.tenant_id, id, page)).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_rows(rows, page, |f| f.id, FlowOut::from)))
 }
@@ -149,7 +144,7 @@ pub async fn create_flow(
     body: ValidatedJson<CreateFlowRequest>,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let a = account(&state, auth.tenant_id, id.into_inner()).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id.into_inner()).await?;
     let req = body.0;
     let mut f = remote::create_flow(&state, &a, &req.name, &req.categories).await?;
     if let Some(json) = req.flow_json {
@@ -181,7 +176,7 @@ pub async fn upload_flow_json(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, fid) = path.into_inner();
-    let a = account(&state, auth.tenant_id, id).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     let f = flow(&state, auth.tenant_id, id, fid).await?;
     if f.status == "DEPRECATED" {
         return Err(ApiError::conflict("flow_deprecated", "a deprecated flow cannot change"));
@@ -200,7 +195,7 @@ pub async fn publish_flow(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, fid) = path.into_inner();
-    let a = account(&state, auth.tenant_id, id).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     let f = flow(&state, auth.tenant_id, id, fid).await?;
     if f.status != "DRAFT" {
         return Err(ApiError::conflict(
@@ -224,7 +219,7 @@ pub async fn deprecate_flow(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, fid) = path.into_inner();
-    let a = account(&state, auth.tenant_id, id).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     let f = flow(&state, auth.tenant_id, id, fid).await?;
     if f.status == "DRAFT" || f.status == "DEPRECATED" {
         return Err(ApiError::conflict(
@@ -245,7 +240,7 @@ pub async fn delete_flow(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, fid) = path.into_inner();
-    let a = account(&state, auth.tenant_id, id).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     let f = flow(&state, auth.tenant_id, id, fid).await?;
     if f.status != "DRAFT" {
         return Err(ApiError::conflict("flow_not_draft", "only DRAFT flows can be deleted; deprecate a published one"));

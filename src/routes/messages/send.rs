@@ -98,8 +98,7 @@ async fn queue(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let account =
-                    store::accounts::get(c, tenant, account_id)?.ok_or_else(|| ApiError::not_found("account"))?;
+                let account = crate::routes::accounts::require(c, tenant, account_id)?;
                 match AccountStatus::parse(&account.status) {
                     AccountStatus::Active => {}
                     AccountStatus::NeedsReauth => {

@@ -181,7 +181,7 @@ pub async fn list_account_phone_numbers(
     let rows = state
         .db
         .run(move |c| {
-            store::accounts::get(c, auth.tenant_id, id)?.ok_or_else(|| ApiError::not_found("account"))?;
+            crate::routes::accounts::require(c, auth.tenant_id, id)?;
             Ok::<_, ApiError>(store::phone_numbers::list(c, auth.tenant_id, Some(id), page)?)
         })
         .await?;
@@ -207,8 +207,7 @@ pub async fn create_phone_number(
         .db
         .run(move |c| {
             write_tx(c, |c| {
-                let account = store::accounts::get(c, auth.tenant_id, account_id)?
-                    .ok_or_else(|| ApiError::not_found("account"))?;
+                let account = crate::routes::accounts::require(c, auth.tenant_id, account_id)?;
                 let provider = ProviderKind::parse(&account.provider);
                 let ts = now();
                 store::phone_numbers::insert(

@@ -68,7 +68,7 @@ async fn load(state: &AppState, tenant: TenantId, id: i64) -> ApiResult<(PhoneNu
         .db
         .run(move |c| {
             let p = store::phone_numbers::get(c, tenant, id)?.ok_or_else(|| ApiError::not_found("phone number"))?;
-            let a = store::accounts::get(c, tenant, p.account_id)?.ok_or_else(|| ApiError::not_found("account"))?;
+            let a = crate::routes::accounts::require(c, tenant, p.account_id)?;
             Ok::<_, ApiError>((p, a))
         })
         .await?;
@@ -89,11 +89,7 @@ pub async fn sync_phone_numbers(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
-    let a = state
-        .db
-        .run(move |c| store::accounts::get(c, auth.tenant_id, id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("account"))?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     Ok(HttpResponse::Ok().json(remote::sync_phone_numbers(&state, &a).await?))
 }
 

@@ -29,10 +29,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(submit_template);
 }
 
-async fn account(state: &AppState, tenant: TenantId, id: i64) -> ApiResult<Account> {
-    state.db.run(move |c| store::accounts::get(c, tenant, id)).await?.ok_or_else(|| ApiError::not_found("account"))
-}
-
 async fn template(state: &AppState, tenant: TenantId, account: i64, id: i64) -> ApiResult<Template> {
     state
         .db
@@ -66,7 +62,7 @@ pub async fn list_templates(
     f: web::Query<TemplateFilter>,
 ) -> ApiResult<HttpResponse> {
     let (id, page, f) = (id.into_inner(), q.page()?, f.into_inner());
-    account(&state, auth.tenant_id, id).await?;
+    crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     let filter = store::templates::ListFilter {
         status: f.status.map(|s| s.to_uppercase()),
         category: f.category.map(|s| s.to_uppercase()),
@@ -91,7 +87,7 @@ pub async fn create_template(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, draft) = (id.into_inner(), body.0);
-    let a = account(&state, auth.tenant_id, id).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     check(&draft, &a)?;
     let ts = now();
     let row = state
@@ -151,7 +147,7 @@ pub async fn update_template(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let ((id, tid), draft) = (path.into_inner(), body.0);
-    let a = account(&state, auth.tenant_id, id).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     let t = template(&state, auth.tenant_id, id, tid).await?;
     if t.status != "DRAFT" && t.status != "REJECTED" {
         return Err(ApiError::conflict(
@@ -181,7 +177,7 @@ pub async fn delete_template(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, tid) = path.into_inner();
-    let a = account(&state, auth.tenant_id, id).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     let t = template(&state, auth.tenant_id, id, tid).await?;
     if t.provider_template_id.is_some() {
         remote::delete_template(&state, &a, &t).await?;
@@ -204,7 +200,7 @@ pub async fn submit_template(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, tid) = path.into_inner();
-    let a = account(&state, auth.tenant_id, id).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
     let t = template(&state, auth.tenant_id, id, tid).await?;
     if t.status != "DRAFT" && t.status != "REJECTED" {
         return Err(ApiError::conflict("template_already_submitted", format!("the template is {}", t.status)));
@@ -223,6 +219,6 @@ pub async fn sync_templates(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let a = account(&state, auth.tenant_id, id.into_inner()).await?;
+    let a = crate::routes::accounts::load(&state, auth.tenant_id, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(remote::sync_templates(&state, &a).await?))
 }
