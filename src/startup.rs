@@ -81,7 +81,7 @@ impl Application {
                         Ok(res)
                     }
                 })
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::SafeRootSpan>::new())
         })
         .workers(workers)
         .shutdown_timeout(15)

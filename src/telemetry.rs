@@ -12,3 +12,34 @@ pub fn init(json: bool) {
         builder.compact().try_init()
     };
 }
+
+/// The root span of every request, without the query string or concrete path: those can carry
+/// secrets (`hub.verify_token`, tokens) or full phone numbers, which logs must never contain.
+/// The route pattern (`/api/v1/messages/{id}`) and the request id identify the request instead.
+pub struct SafeRootSpan;
+
+impl tracing_actix_web::RootSpanBuilder for SafeRootSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        let request_id =
+            request.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string()).unwrap_or_default();
+        let route = request.match_pattern().unwrap_or_else(|| "(unmatched)".into());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            request_id = %request_id,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}

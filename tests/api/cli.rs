@@ -183,3 +183,43 @@ async fn a_worker_process_sends_what_the_api_queued() {
     worker.wait().unwrap();
     assert_eq!(m["status"], "sent", "{m}");
 }
+
+#[actix_web::test]
+async fn logs_carry_no_query_strings_tokens_or_phone_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_wabahub"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .env("WABAHUB_DATA_DIR", dir.path().join("data"))
+        .env("DATABASE_URL", format!("sqlite://{}/logs.db", dir.path().display()))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    client
+        .get(format!("{base}/api/v1/messages?recipient=%2B919876543210"))
+        .bearer_auth("secret-token-xyz")
+        .send()
+        .await
+        .unwrap();
+    client.get(format!("{base}/webhooks/x?hub.verify_token=VERIFY-SECRET-42")).send().await.unwrap();
+    client.get(format!("{base}/api/v1/users/+919876543210")).send().await.unwrap();
+    server.kill().unwrap();
+    let out = server.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(logs.contains("/api/v1/messages"), "the request is logged by its route: {logs}");
+    for secret in ["secret-token-xyz", "VERIFY-SECRET-42", "919876543210"] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs: {logs}");
+    }
+}
