@@ -168,6 +168,11 @@ where
     }
 }
 
+/// Raw SQL written with PostgreSQL's `$n` placeholders, for either backend (SQLite reads `?n`).
+pub fn portable(conn: &DbConn, sql: &str) -> String {
+    if matches!(conn, DbConn::Sqlite(_)) { sql.replace('$', "?") } else { sql.to_string() }
+}
+
 /// The current time as stored in the database (UTC, microseconds).
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now();

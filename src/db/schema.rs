@@ -219,6 +219,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    usage_failures (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        day -> Date,
+        code -> Text,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
+    usage_templates (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        day -> Date,
+        template_name -> Text,
+        sent -> BigInt,
+        delivered -> BigInt,
+        read -> BigInt,
+        failed -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -245,4 +270,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     health_logs,
     usage_daily,
     opt_outs,
+    usage_failures,
+    usage_templates,
 );

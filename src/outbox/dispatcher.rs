@@ -270,6 +270,7 @@ async fn send_one(provider: &dyn Provider, m: &Message, max_attempts: i32) -> (O
                 id: m.id,
                 tenant: m.tenant_id,
                 account: m.account_id,
+                template: m.template_name.clone(),
                 provider_message_id: receipt.provider_message_id,
             };
             (sent, statuses)
@@ -302,6 +303,7 @@ fn failed(m: &Message, code: Option<String>, title: &str, detail: &str) -> Outco
         id: m.id,
         tenant: m.tenant_id,
         account: m.account_id,
+        template: m.template_name.clone(),
         code,
         title: title.into(),
         detail: detail.into(),

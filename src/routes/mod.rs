@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod analytics;
 pub mod api_keys;
 pub mod auth;
 pub mod flows;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(templates::configure)
             .configure(flows::configure)
             .configure(messages::configure)
+            .configure(analytics::configure)
             .configure(admin::configure),
     );
 }

@@ -188,7 +188,7 @@ pub fn claim(conn: &mut DbConn, instance: &str, phone_number_id: i64, limit: i64
         "UPDATE messages SET status = 'sending', claimed_by = $1, claimed_at = $2, attempts = attempts + 1, \
          updated_at = $2 WHERE id IN ({INNER}{lock}) RETURNING *"
     );
-    let sql = if matches!(conn, DbConn::Sqlite(_)) { sql.replace('$', "?") } else { sql };
+    let sql = crate::db::portable(conn, &sql);
     let ts = now();
     let bind = diesel::sql_query(sql)
         .bind::<Text, _>(instance)

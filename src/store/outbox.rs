@@ -12,11 +12,19 @@ use crate::store::{messages::add_event, usage};
 #[derive(Clone, Debug)]
 pub enum Outcome {
     /// The provider accepted it.
-    Sent { id: i64, tenant: i64, account: i64, provider_message_id: String },
+    Sent { id: i64, tenant: i64, account: i64, template: Option<String>, provider_message_id: String },
     /// A definite, retryable refusal: try again at `at`.
     Retry { id: i64, at: chrono::NaiveDateTime, code: Option<String>, detail: String },
     /// Not sent, and not worth retrying.
-    Failed { id: i64, tenant: i64, account: i64, code: Option<String>, title: String, detail: String },
+    Failed {
+        id: i64,
+        tenant: i64,
+        account: i64,
+        template: Option<String>,
+        code: Option<String>,
+        title: String,
+        detail: String,
+    },
     /// It may or may not have reached the provider; never resent, reconciled by status webhooks.
     Unknown { id: i64, detail: String },
     /// Not attempted (a limit said wait): back to the queue without using an attempt.
@@ -34,7 +42,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
         let mut usage_add: HashMap<(i64, i64), usage::Counts> = HashMap::new();
         for o in outcomes {
             match o {
-                Outcome::Sent { id, tenant, account, provider_message_id } => {
+                Outcome::Sent { id, tenant, account, template, provider_message_id } => {
                     diesel::update(messages::table.find(id).filter(messages::status.eq("sending")))
                         .set((messages::status.eq("sent"), messages::sent_at.eq(ts), messages::updated_at.eq(ts)))
                         .execute(c)?;
@@ -43,6 +51,10 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                         .execute(c)?;
                     add_event(c, *id, "sent", None)?;
                     usage_add.entry((*tenant, *account)).or_default().sent += 1;
+                    if let Some(name) = template {
+                        let one = usage::Counts { sent: 1, ..Default::default() };
+                        usage::add_template(c, *tenant, *account, ts.date(), name, one)?;
+                    }
                 }
                 Outcome::Retry { id, at, code, detail } => {
                     diesel::update(messages::table.find(id))
@@ -56,7 +68,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                         .execute(c)?;
                     add_event(c, *id, "retry_scheduled", Some(detail))?;
                 }
-                Outcome::Failed { id, tenant, account, code, title, detail } => {
+                Outcome::Failed { id, tenant, account, template, code, title, detail } => {
                     diesel::update(messages::table.find(id))
                         .set((
                             messages::status.eq("failed"),
@@ -69,6 +81,11 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                         .execute(c)?;
                     add_event(c, *id, "failed", Some(detail))?;
                     usage_add.entry((*tenant, *account)).or_default().failed += 1;
+                    usage::add_failure(c, *tenant, *account, ts.date(), code.as_deref().unwrap_or(title))?;
+                    if let Some(name) = template {
+                        let one = usage::Counts { failed: 1, ..Default::default() };
+                        usage::add_template(c, *tenant, *account, ts.date(), name, one)?;
+                    }
                 }
                 Outcome::Unknown { id, detail } => {
                     diesel::update(messages::table.find(id))

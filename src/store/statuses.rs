@@ -132,6 +132,13 @@ pub fn apply(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<bool> {
     }
     if counts != usage::Counts::default() {
         usage::add(conn, m.tenant_id, m.account_id, e.at.date(), counts)?;
+        if let Some(name) = &m.template_name {
+            usage::add_template(conn, m.tenant_id, m.account_id, e.at.date(), name, counts)?;
+        }
+        if counts.failed > 0 {
+            let code = e.error_code.as_deref().or(e.error_title.as_deref()).unwrap_or("unknown");
+            usage::add_failure(conn, m.tenant_id, m.account_id, e.at.date(), code)?;
+        }
     }
     Ok(changed)
 }

@@ -1,10 +1,10 @@
 //! Daily usage rollups per account: sends, deliveries, reads, failures and inbound messages.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date};
+use diesel::sql_types::{BigInt, Date, Text};
 
-use crate::db::DbConn;
-use crate::db::schema::usage_daily;
+use crate::db::schema::{usage_daily, usage_failures, usage_templates};
+use crate::db::{DbConn, portable};
 use crate::domain::TenantId;
 
 /// Counts to add to (or read from) one account's day.
@@ -38,7 +38,7 @@ pub fn add(conn: &mut DbConn, tenant: i64, account: i64, day: chrono::NaiveDate,
                sent = usage_daily.sent + excluded.sent, delivered = usage_daily.delivered + excluded.delivered, \
                read = usage_daily.read + excluded.read, failed = usage_daily.failed + excluded.failed, \
                inbound = usage_daily.inbound + excluded.inbound";
-    let sql = if matches!(conn, DbConn::Sqlite(_)) { sql.replace('$', "?") } else { sql.to_string() };
+    let sql = portable(conn, sql);
     diesel::sql_query(sql)
         .bind::<BigInt, _>(tenant)
         .bind::<BigInt, _>(account)
@@ -50,6 +50,132 @@ pub fn add(conn: &mut DbConn, tenant: i64, account: i64, day: chrono::NaiveDate,
         .bind::<BigInt, _>(c.inbound)
         .execute(conn)
         .map(|_| ())
+}
+
+/// Counts one failure with its code (the provider's, or our error name) on an account's day.
+pub fn add_failure(
+    conn: &mut DbConn,
+    tenant: i64,
+    account: i64,
+    day: chrono::NaiveDate,
+    code: &str,
+) -> QueryResult<()> {
+    let sql = portable(
+        conn,
+        "INSERT INTO usage_failures (tenant_id, account_id, day, code, count) VALUES ($1, $2, $3, $4, 1) \
+         ON CONFLICT (account_id, day, code) DO UPDATE SET count = usage_failures.count + 1",
+    );
+    diesel::sql_query(sql)
+        .bind::<BigInt, _>(tenant)
+        .bind::<BigInt, _>(account)
+        .bind::<Date, _>(day)
+        .bind::<Text, _>(code)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Adds counts to a template's day (sent, delivered, read, failed; `inbound` is ignored).
+pub fn add_template(
+    conn: &mut DbConn,
+    tenant: i64,
+    account: i64,
+    day: chrono::NaiveDate,
+    name: &str,
+    c: Counts,
+) -> QueryResult<()> {
+    let sql = portable(
+        conn,
+        "INSERT INTO usage_templates (tenant_id, account_id, day, template_name, sent, delivered, read, failed) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (account_id, day, template_name) DO UPDATE SET \
+         sent = usage_templates.sent + excluded.sent, delivered = usage_templates.delivered + excluded.delivered, \
+         read = usage_templates.read + excluded.read, failed = usage_templates.failed + excluded.failed",
+    );
+    diesel::sql_query(sql)
+        .bind::<BigInt, _>(tenant)
+        .bind::<BigInt, _>(account)
+        .bind::<Date, _>(day)
+        .bind::<Text, _>(name)
+        .bind::<BigInt, _>(c.sent)
+        .bind::<BigInt, _>(c.delivered)
+        .bind::<BigInt, _>(c.read)
+        .bind::<BigInt, _>(c.failed)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Daily rows of a tenant (or one of its accounts) in `[from, to]`.
+pub fn days(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    account: Option<i64>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> QueryResult<Vec<UsageDay>> {
+    let mut q = usage_daily::table
+        .filter(usage_daily::tenant_id.eq(tenant.0).and(usage_daily::day.ge(from)).and(usage_daily::day.le(to)))
+        .select(UsageDay::as_select())
+        .into_boxed();
+    if let Some(a) = account {
+        q = q.filter(usage_daily::account_id.eq(a));
+    }
+    q.load(conn)
+}
+
+/// Failure counts by code in `[from, to]`, most frequent first.
+pub fn failures(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    account: Option<i64>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> QueryResult<Vec<(String, i64)>> {
+    let mut q = usage_failures::table
+        .filter(
+            usage_failures::tenant_id.eq(tenant.0).and(usage_failures::day.ge(from)).and(usage_failures::day.le(to)),
+        )
+        .select((usage_failures::code, usage_failures::count))
+        .into_boxed();
+    if let Some(a) = account {
+        q = q.filter(usage_failures::account_id.eq(a));
+    }
+    let mut totals: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for (code, n) in q.load::<(String, i64)>(conn)? {
+        *totals.entry(code).or_default() += n;
+    }
+    let mut out: Vec<_> = totals.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(out)
+}
+
+/// Sent, delivered, read and failed per template of an account in `[from, to]`, by name.
+pub fn templates(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    account: i64,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> QueryResult<Vec<(String, Counts)>> {
+    type Row = (String, i64, i64, i64, i64);
+    let rows: Vec<Row> = usage_templates::table
+        .filter(usage_templates::tenant_id.eq(tenant.0).and(usage_templates::account_id.eq(account)))
+        .filter(usage_templates::day.ge(from).and(usage_templates::day.le(to)))
+        .select((
+            usage_templates::template_name,
+            usage_templates::sent,
+            usage_templates::delivered,
+            usage_templates::read,
+            usage_templates::failed,
+        ))
+        .load(conn)?;
+    let mut totals: std::collections::BTreeMap<String, Counts> = std::collections::BTreeMap::new();
+    for (name, sent, delivered, read, failed) in rows {
+        let c = totals.entry(name).or_default();
+        c.sent += sent;
+        c.delivered += delivered;
+        c.read += read;
+        c.failed += failed;
+    }
+    Ok(totals.into_iter().collect())
 }
 
 /// One account's days in `[from, to]`, oldest first.

@@ -57,7 +57,9 @@ fn pg_template(admin: &str) -> &'static str {
                 .expect("list databases")
                 .into_iter()
                 .map(|r| r.name)
-                .filter(|n| !n.ends_with(&format!("_{pid}")) && !n.contains(&format!("_{pid}_")))
+                .filter(|n| {
+                    owner_pid(n).is_some_and(|p| p != pid && !std::path::Path::new(&format!("/proc/{p}")).exists())
+                })
                 .collect();
         for db in stale {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"));
@@ -68,6 +70,12 @@ fn pg_template(admin: &str) -> &'static str {
         drop(tpl);
         name
     })
+}
+
+/// The test process that created a database named `wabahub_tpl_<pid>` or `wabahub_t_<pid>_<n>`.
+fn owner_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix("wabahub_tpl_").or_else(|| name.strip_prefix("wabahub_t_"))?;
+    rest.split('_').next()?.parse().ok()
 }
 
 #[derive(diesel::QueryableByName)]

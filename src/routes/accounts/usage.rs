@@ -36,7 +36,8 @@ pub struct UsageCounts {
 }
 
 impl UsageCounts {
-    fn add(&mut self, d: &UsageDay) {
+    /// Adds one day's rollup.
+    pub fn add(&mut self, d: &UsageDay) {
         self.sent += d.sent;
         self.delivered += d.delivered;
         self.read += d.read;

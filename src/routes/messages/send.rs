@@ -18,7 +18,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidatedJson;
 use crate::providers::MessageBody;
 use crate::state::AppState;
-use crate::store::{self, messages::NewMessage};
+use crate::store;
+use crate::store::messages::{Message, NewMessage};
 
 /// How long `?wait=true` waits for the provider's answer.
 const WAIT_LIMIT: Duration = Duration::from_secs(20);
@@ -74,8 +75,8 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
     }
 }
 
-/// Checks everything that can be checked before queueing, then queues. Returns the message and
-/// whether it is new (false: an earlier send with the same idempotency key).
+/// Checks everything that can be checked before queueing, then queues. Returns the message as
+/// queued and whether it is new (false: an earlier send with the same idempotency key).
 async fn queue(
     state: &AppState,
     auth: &AuthContext,
@@ -84,7 +85,7 @@ async fn queue(
     to: String,
     message: MessageBody,
     key: Option<String>,
-) -> ApiResult<(i64, bool)> {
+) -> ApiResult<(Message, bool)> {
     let tenant = auth.tenant_id;
     let media_errors = crate::media::check_message(&message, state.settings.allow_private_urls).await;
     if !media_errors.is_empty() {
@@ -94,7 +95,7 @@ async fn queue(
     let payload = serde_json::to_value(&message).map_err(ApiError::internal)?;
     let kind = payload["type"].as_str().unwrap_or("text").to_string();
     let template = template_ref(&message);
-    let (id, created) = state
+    let (message, created) = state
         .db
         .run(move |c| {
             write_tx(c, |c| {
@@ -185,14 +186,14 @@ async fn queue(
                         updated_at: ts,
                     },
                 )?;
-                Ok((m.id, created))
+                Ok((m, created))
             })
         })
         .await?;
     if created {
         state.wakeup.wake();
     }
-    Ok((id, created))
+    Ok((message, created))
 }
 
 /// A template send's name, language, body parameter count, and whether any button parameter
@@ -209,20 +210,30 @@ fn template_ref(m: &MessageBody) -> Option<(String, String, usize, bool)> {
     }
 }
 
-async fn respond(state: &AppState, auth: AuthContext, id: i64, created: bool, wait: bool) -> ApiResult<HttpResponse> {
+async fn respond(
+    state: &AppState,
+    auth: AuthContext,
+    queued: Message,
+    created: bool,
+    wait: bool,
+) -> ApiResult<HttpResponse> {
+    let id = queued.id;
+    let location = ("location", format!("/api/v1/messages/{id}"));
+    if !wait {
+        let mut res = if created { HttpResponse::Accepted() } else { HttpResponse::Ok() };
+        return Ok(res.insert_header(location).json(MessageOut::from(queued)));
+    }
     let started = std::time::Instant::now();
     loop {
         let out: MessageOut = load_with_history(state, auth.clone(), id).await?;
         let pending = out.status == "queued" || out.status == "sending";
-        if !wait || !pending || started.elapsed() >= WAIT_LIMIT {
-            let mut res = if !created {
-                HttpResponse::Ok()
-            } else if wait && !pending {
-                HttpResponse::Created()
-            } else {
-                HttpResponse::Accepted()
+        if !pending || started.elapsed() >= WAIT_LIMIT {
+            let mut res = match (created, pending) {
+                (false, _) => HttpResponse::Ok(),
+                (true, false) => HttpResponse::Created(),
+                (true, true) => HttpResponse::Accepted(),
             };
-            return Ok(res.insert_header(("location", format!("/api/v1/messages/{id}"))).json(out));
+            return Ok(res.insert_header(location).json(out));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -250,8 +261,8 @@ pub async fn send_message(
 ) -> ApiResult<HttpResponse> {
     let key = idempotency_key(&req)?;
     let b = body.0;
-    let (id, created) = queue(&state, &auth, b.account_id, b.phone_number_id, b.to, b.message, key).await?;
-    respond(&state, auth, id, created, q.wait).await
+    let (queued, created) = queue(&state, &auth, b.account_id, b.phone_number_id, b.to, b.message, key).await?;
+    respond(&state, auth, queued, created, q.wait).await
 }
 
 /// The same as `POST /messages`, with the account in the path (the seeds' name).
@@ -273,6 +284,6 @@ pub async fn send_account_message(
 ) -> ApiResult<HttpResponse> {
     let key = idempotency_key(&req)?;
     let b = body.0;
-    let (id, created) = queue(&state, &auth, id.into_inner(), b.phone_number_id, b.to, b.message, key).await?;
-    respond(&state, auth, id, created, q.wait).await
+    let (queued, created) = queue(&state, &auth, id.into_inner(), b.phone_number_id, b.to, b.message, key).await?;
+    respond(&state, auth, queued, created, q.wait).await
 }

@@ -1,0 +1,2 @@
+DROP TABLE usage_templates;
+DROP TABLE usage_failures;
