@@ -81,7 +81,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                         .execute(c)?;
                     add_event(c, *id, "failed", Some(detail))?;
                     usage_add.entry((*tenant, *account)).or_default().failed += 1;
-                    usage::add_failure(c, *tenant, *account, ts.date(), code.as_deref().unwrap_or(title))?;
+                    usage::add_failure(c, *tenant, *account, ts.date(), code.as_deref().unwrap_or(title), 1)?;
                     if let Some(name) = template {
                         let one = usage::Counts { failed: 1, ..Default::default() };
                         usage::add_template(c, *tenant, *account, ts.date(), name, one)?;

@@ -137,7 +137,7 @@ pub fn apply(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<bool> {
         }
         if counts.failed > 0 {
             let code = e.error_code.as_deref().or(e.error_title.as_deref()).unwrap_or("unknown");
-            usage::add_failure(conn, m.tenant_id, m.account_id, e.at.date(), code)?;
+            usage::add_failure(conn, m.tenant_id, m.account_id, e.at.date(), code, 1)?;
         }
     }
     Ok(changed)

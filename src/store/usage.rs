@@ -52,24 +52,26 @@ pub fn add(conn: &mut DbConn, tenant: i64, account: i64, day: chrono::NaiveDate,
         .map(|_| ())
 }
 
-/// Counts one failure with its code (the provider's, or our error name) on an account's day.
+/// Counts `n` failures with a code (the provider's, or our error name) on an account's day.
 pub fn add_failure(
     conn: &mut DbConn,
     tenant: i64,
     account: i64,
     day: chrono::NaiveDate,
     code: &str,
+    n: i64,
 ) -> QueryResult<()> {
     let sql = portable(
         conn,
-        "INSERT INTO usage_failures (tenant_id, account_id, day, code, count) VALUES ($1, $2, $3, $4, 1) \
-         ON CONFLICT (account_id, day, code) DO UPDATE SET count = usage_failures.count + 1",
+        "INSERT INTO usage_failures (tenant_id, account_id, day, code, count) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (account_id, day, code) DO UPDATE SET count = usage_failures.count + excluded.count",
     );
     diesel::sql_query(sql)
         .bind::<BigInt, _>(tenant)
         .bind::<BigInt, _>(account)
         .bind::<Date, _>(day)
         .bind::<Text, _>(code)
+        .bind::<BigInt, _>(n)
         .execute(conn)
         .map(|_| ())
 }
