@@ -10,6 +10,7 @@ pub mod phone_numbers;
 pub mod system;
 pub mod templates;
 pub mod users;
+pub mod webhook_endpoints;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(templates::configure)
             .configure(flows::configure)
             .configure(messages::configure)
+            .configure(webhook_endpoints::configure)
             .configure(admin::configure),
     );
 }

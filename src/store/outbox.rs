@@ -6,6 +6,8 @@ use diesel::prelude::*;
 
 use crate::db::schema::{accounts, messages};
 use crate::db::{DbConn, now, write_tx};
+use crate::domain::TenantId;
+use crate::relay;
 use crate::store::{messages::add_event, usage};
 
 /// What happened to one claimed message.
@@ -35,13 +37,16 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
         for o in outcomes {
             match o {
                 Outcome::Sent { id, tenant, account, provider_message_id } => {
-                    diesel::update(messages::table.find(id).filter(messages::status.eq("sending")))
+                    let moved = diesel::update(messages::table.find(id).filter(messages::status.eq("sending")))
                         .set((messages::status.eq("sent"), messages::sent_at.eq(ts), messages::updated_at.eq(ts)))
                         .execute(c)?;
                     diesel::update(messages::table.find(id))
                         .set(messages::provider_message_id.eq(provider_message_id))
                         .execute(c)?;
                     add_event(c, *id, "sent", None)?;
+                    if moved > 0 {
+                        relay::message_status(c, TenantId(*tenant), *id)?;
+                    }
                     usage_add.entry((*tenant, *account)).or_default().sent += 1;
                 }
                 Outcome::Retry { id, at, code, detail } => {
@@ -68,6 +73,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                         ))
                         .execute(c)?;
                     add_event(c, *id, "failed", Some(detail))?;
+                    relay::message_status(c, TenantId(*tenant), *id)?;
                     usage_add.entry((*tenant, *account)).or_default().failed += 1;
                 }
                 Outcome::Unknown { id, detail } => {
