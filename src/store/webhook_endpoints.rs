@@ -279,3 +279,22 @@ pub fn record(conn: &mut DbConn, r: &AttemptResult) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+/// Re-encrypts every endpoint secret under the vault's newest key; returns how many changed.
+pub fn rotate_secrets(conn: &mut DbConn, vault: &crate::crypto::Vault) -> anyhow::Result<usize> {
+    crate::db::write_tx(conn, |c| {
+        let rows: Vec<(i64, String)> =
+            webhook_endpoints::table.select((webhook_endpoints::id, webhook_endpoints::secret_enc)).load(c)?;
+        let mut changed = 0;
+        for (id, token) in rows {
+            let new = vault.rotate(&token).map_err(|e| anyhow::anyhow!("webhook endpoint {id}: {e}"))?;
+            if let Some(new) = new {
+                diesel::update(webhook_endpoints::table.find(id))
+                    .set(webhook_endpoints::secret_enc.eq(new))
+                    .execute(c)?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    })
+}

@@ -271,3 +271,27 @@ async fn another_tenant_gets_404_for_every_endpoint_route() {
     assert_eq!(app.get(&e, &a.token).await.expect(200)["active"], true);
     assert_eq!(received(&fake, 1).await.len(), 1);
 }
+
+#[actix_web::test]
+async fn rotate_keys_re_encrypts_endpoint_secrets() {
+    let app = relay_app().await;
+    let t = app.signup("keys").await;
+    let created = create(&app, &t.token, "http://127.0.0.1:9/in", &["message.status"]).await;
+    let id = created["id"].as_i64().unwrap();
+    let stored = |db: wabahub::db::Db| {
+        actix_web::web::block(move || {
+            let c = &mut db.get().unwrap();
+            wabahub::store::webhook_endpoints::endpoints_by_id(c, &[id]).unwrap().remove(0).secret_enc
+        })
+    };
+    let before = stored(app.state.db.clone()).await.unwrap();
+    let mut settings = (*app.state.settings).clone();
+    settings.fernet_keys.insert(0, fernet::Fernet::generate_key());
+    let (s, db) = (settings.clone(), app.state.db.clone());
+    let n = actix_web::web::block(move || wabahub::cli::rotate_keys(&s, &db).unwrap()).await.unwrap();
+    assert_eq!(n, 1);
+    let after = stored(app.state.db.clone()).await.unwrap();
+    assert_ne!(before, after);
+    let newest = wabahub::crypto::Vault::new(&settings.fernet_keys[..1]).unwrap();
+    assert_eq!(newest.decrypt(&after).unwrap(), created["secret"].as_str().unwrap());
+}
