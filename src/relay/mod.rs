@@ -3,8 +3,6 @@
 
 pub mod worker;
 
-use std::net::IpAddr;
-
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -13,6 +11,7 @@ use sha2::Sha256;
 use crate::db::schema::messages;
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
+use crate::media::{HostError, check_host};
 use crate::store::webhook_endpoints::{self as store, Delivery, NewDelivery};
 
 /// Event types an endpoint may subscribe to.
@@ -118,23 +117,13 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<(), &'static st
         "http" => return Err("https_required"),
         _ => return Err("invalid_url"),
     }
-    let host = parsed.host_str().ok_or("invalid_url")?.trim_matches(['[', ']']).to_string();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| "url_unresolvable")?
-            .map(|a| a.ip())
-            .collect(),
-    };
-    if addrs.is_empty() {
-        return Err("url_unresolvable");
+    if parsed.host_str().is_none() {
+        return Err("invalid_url");
     }
-    if !allow_private && addrs.iter().any(|ip| crate::media::is_internal(*ip)) {
-        return Err("url_not_allowed");
-    }
-    Ok(())
+    check_host(&parsed, allow_private).await.map_err(|e| match e {
+        HostError::Unresolvable => "url_unresolvable",
+        HostError::Internal => "url_not_allowed",
+    })
 }
 
 #[cfg(test)]
