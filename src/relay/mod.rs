@@ -12,7 +12,7 @@ use crate::db::schema::messages;
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
 use crate::media::{HostError, check_host};
-use crate::store::webhook_endpoints::{self as store, Delivery, NewDelivery};
+use crate::store::webhook_endpoints::{self as store, Delivery, Endpoint, NewDelivery};
 
 /// Event types an endpoint may subscribe to.
 pub const EVENT_TYPES: [&str; 6] = [
@@ -49,8 +49,23 @@ fn envelope(id: &str, event_type: &str, tenant: TenantId, data: serde_json::Valu
 /// Queues `data` as one event for every active endpoint of the tenant subscribed to `event_type`.
 /// Call inside the transaction that made the change, so the event is kept exactly when it is.
 pub fn emit(conn: &mut DbConn, tenant: TenantId, event_type: &str, data: serde_json::Value) -> QueryResult<()> {
-    let endpoints: Vec<_> =
-        store::active(conn, tenant)?.into_iter().filter(|e| e.types().iter().any(|t| t == event_type)).collect();
+    let endpoints = subscribed(conn, tenant, event_type)?;
+    queue_for(conn, tenant, &endpoints, event_type, data)
+}
+
+/// The tenant's active endpoints subscribed to `event_type`.
+fn subscribed(conn: &mut DbConn, tenant: TenantId, event_type: &str) -> QueryResult<Vec<Endpoint>> {
+    Ok(store::active(conn, tenant)?.into_iter().filter(|e| e.types().iter().any(|t| t == event_type)).collect())
+}
+
+/// Queues one event (one id) for each of these endpoints.
+fn queue_for(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    endpoints: &[Endpoint],
+    event_type: &str,
+    data: serde_json::Value,
+) -> QueryResult<()> {
     if endpoints.is_empty() {
         return Ok(());
     }
@@ -73,15 +88,15 @@ pub fn ping(conn: &mut DbConn, tenant: TenantId, endpoint_id: i64) -> QueryResul
 
 /// Emits `message.status` with the message's current state (when any endpoint wants it).
 pub fn message_status(conn: &mut DbConn, tenant: TenantId, message_id: i64) -> QueryResult<()> {
-    let wanted = store::active(conn, tenant)?.iter().any(|e| e.types().iter().any(|t| t == "message.status"));
-    if !wanted {
+    let endpoints = subscribed(conn, tenant, "message.status")?;
+    if endpoints.is_empty() {
         return Ok(());
     }
     let m = messages::table
         .filter(messages::tenant_id.eq(tenant.0).and(messages::id.eq(message_id)))
         .select(crate::store::messages::Message::as_select())
         .first(conn)?;
-    let error = m.error_code.is_some() || m.error_title.is_some();
+    let failed = m.status == "failed";
     let data = serde_json::json!({
         "message_id": m.id,
         "account_id": m.account_id,
@@ -90,9 +105,9 @@ pub fn message_status(conn: &mut DbConn, tenant: TenantId, message_id: i64) -> Q
         "status": m.status,
         "provider_message_id": m.provider_message_id,
         "campaign_id": m.campaign_id,
-        "error": error.then(|| serde_json::json!({"code": m.error_code, "title": m.error_title, "detail": m.error_detail})),
+        "error": failed.then(|| serde_json::json!({"code": m.error_code, "title": m.error_title, "detail": m.error_detail})),
     });
-    emit(conn, tenant, "message.status", data)
+    queue_for(conn, tenant, &endpoints, "message.status", data)
 }
 
 /// `X-Wabahub-Signature` for a body sent at unix time `t`: `t=<t>,v1=<hex HMAC-SHA256 of "t.body">`.

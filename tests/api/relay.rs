@@ -200,6 +200,21 @@ async fn a_sandbox_send_relays_each_status_to_subscribed_endpoints_only() {
 }
 
 #[actix_web::test]
+async fn a_failed_send_relays_its_error() {
+    let app = relay_app().await;
+    let t = app.signup("failures").await;
+    let fake = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&fake).await;
+    create(&app, &t.token, &format!("{}/in", fake.uri()), &["message.status"]).await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    let body = json!({"to": "+14155550000", "message": {"type": "text", "body": "hi"}});
+    app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, body).await.expect(201);
+    let event: Value = serde_json::from_slice(&received(&fake, 1).await[0].body).unwrap();
+    assert_eq!(event["data"]["status"], "failed");
+    assert_eq!(event["data"]["error"]["code"], "131026");
+}
+
+#[actix_web::test]
 async fn replay_sends_the_same_event_again() {
     let app = relay_app().await;
     let t = app.signup("replay").await;
