@@ -3,6 +3,9 @@
 
 pub mod worker;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -88,26 +91,40 @@ pub fn ping(conn: &mut DbConn, tenant: TenantId, endpoint_id: i64) -> QueryResul
 
 /// Emits `message.status` with the message's current state (when any endpoint wants it).
 pub fn message_status(conn: &mut DbConn, tenant: TenantId, message_id: i64) -> QueryResult<()> {
-    let endpoints = subscribed(conn, tenant, "message.status")?;
-    if endpoints.is_empty() {
-        return Ok(());
+    StatusSubscribers::default().emit(conn, tenant, message_id)
+}
+
+/// `message.status` subscribers, looked up once per tenant: for a batch of status changes.
+#[derive(Default)]
+pub struct StatusSubscribers(HashMap<i64, Vec<Endpoint>>);
+
+impl StatusSubscribers {
+    /// Emits `message.status` with the message's current state to the tenant's subscribers.
+    pub fn emit(&mut self, conn: &mut DbConn, tenant: TenantId, message_id: i64) -> QueryResult<()> {
+        let endpoints = match self.0.entry(tenant.0) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => v.insert(subscribed(conn, tenant, "message.status")?),
+        };
+        if endpoints.is_empty() {
+            return Ok(());
+        }
+        let m = messages::table
+            .filter(messages::tenant_id.eq(tenant.0).and(messages::id.eq(message_id)))
+            .select(crate::store::messages::Message::as_select())
+            .first(conn)?;
+        let failed = m.status == "failed";
+        let data = serde_json::json!({
+            "message_id": m.id,
+            "account_id": m.account_id,
+            "phone_number_id": m.phone_number_id,
+            "recipient": m.recipient,
+            "status": m.status,
+            "provider_message_id": m.provider_message_id,
+            "campaign_id": m.campaign_id,
+            "error": failed.then(|| serde_json::json!({"code": m.error_code, "title": m.error_title, "detail": m.error_detail})),
+        });
+        queue_for(conn, tenant, endpoints, "message.status", data)
     }
-    let m = messages::table
-        .filter(messages::tenant_id.eq(tenant.0).and(messages::id.eq(message_id)))
-        .select(crate::store::messages::Message::as_select())
-        .first(conn)?;
-    let failed = m.status == "failed";
-    let data = serde_json::json!({
-        "message_id": m.id,
-        "account_id": m.account_id,
-        "phone_number_id": m.phone_number_id,
-        "recipient": m.recipient,
-        "status": m.status,
-        "provider_message_id": m.provider_message_id,
-        "campaign_id": m.campaign_id,
-        "error": failed.then(|| serde_json::json!({"code": m.error_code, "title": m.error_title, "detail": m.error_detail})),
-    });
-    queue_for(conn, tenant, &endpoints, "message.status", data)
 }
 
 /// `X-Wabahub-Signature` for a body sent at unix time `t`: `t=<t>,v1=<hex HMAC-SHA256 of "t.body">`.

@@ -34,6 +34,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
     write_tx(conn, |c| {
         let ts = now();
         let mut usage_add: HashMap<(i64, i64), usage::Counts> = HashMap::new();
+        let mut subscribers = relay::StatusSubscribers::default();
         for o in outcomes {
             match o {
                 Outcome::Sent { id, tenant, account, provider_message_id } => {
@@ -45,7 +46,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                         .execute(c)?;
                     add_event(c, *id, "sent", None)?;
                     if moved > 0 {
-                        relay::message_status(c, TenantId(*tenant), *id)?;
+                        subscribers.emit(c, TenantId(*tenant), *id)?;
                     }
                     usage_add.entry((*tenant, *account)).or_default().sent += 1;
                 }
@@ -73,7 +74,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                         ))
                         .execute(c)?;
                     add_event(c, *id, "failed", Some(detail))?;
-                    relay::message_status(c, TenantId(*tenant), *id)?;
+                    subscribers.emit(c, TenantId(*tenant), *id)?;
                     usage_add.entry((*tenant, *account)).or_default().failed += 1;
                 }
                 Outcome::Unknown { id, detail } => {
