@@ -88,5 +88,6 @@ pub fn create_platform_admin(db: &Db, email: &str, name: &str, pw: &str) -> anyh
 pub fn rotate_keys(settings: &Settings, db: &Db) -> anyhow::Result<usize> {
     let vault = crate::crypto::Vault::new(&settings.fernet_keys)?;
     let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-    store::accounts::rotate_secrets(&mut conn, &vault)
+    Ok(store::accounts::rotate_secrets(&mut conn, &vault)?
+        + store::webhook_endpoints::rotate_secrets(&mut conn, &vault)?)
 }

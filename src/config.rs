@@ -56,6 +56,12 @@ pub struct Settings {
     pub template_sync_interval_secs: u64,
     /// Allow media (and relay) URLs on private, loopback and link-local addresses (tests only).
     pub allow_private_urls: bool,
+    /// Run the webhook relay (deliveries to tenants' endpoints) inside `serve`.
+    pub relay_enabled: bool,
+    /// How long a delivery is retried after its event, before it is `failed`.
+    pub relay_retry_window_secs: u64,
+    /// The first retry delay; later ones double (with jitter) up to an hour.
+    pub relay_retry_base_ms: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -163,6 +169,9 @@ impl Settings {
             health_check_interval_secs: parse_var("HEALTH_CHECK_INTERVAL_SECS", 900)?,
             template_sync_interval_secs: parse_var("TEMPLATE_SYNC_INTERVAL_SECS", 3600)?,
             allow_private_urls: parse_bool("ALLOW_PRIVATE_URLS", false)?,
+            relay_enabled: parse_bool("RELAY_ENABLED", true)?,
+            relay_retry_window_secs: parse_var("RELAY_RETRY_WINDOW_SECS", 24 * 3600)?,
+            relay_retry_base_ms: parse_var("RELAY_RETRY_BASE_MS", 10_000)?,
         };
         settings.validate()?;
         Ok(settings)
@@ -180,6 +189,9 @@ impl Settings {
         }
         if self.outbox_batch < 1 || self.outbox_concurrency < 1 || self.outbox_max_attempts < 1 {
             bail!("OUTBOX_BATCH, OUTBOX_CONCURRENCY and OUTBOX_MAX_ATTEMPTS must be at least 1");
+        }
+        if self.relay_retry_base_ms == 0 {
+            bail!("RELAY_RETRY_BASE_MS must be at least 1");
         }
         if self.outbox_lease_secs <= self.provider_timeout_secs {
             bail!("OUTBOX_LEASE_SECS must be longer than PROVIDER_TIMEOUT_SECS");

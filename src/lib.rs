@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod pagination;
 pub mod providers;
+pub mod relay;
 pub mod remote;
 pub mod routes;
 pub mod startup;

@@ -87,28 +87,46 @@ fn client() -> &'static reqwest::Client {
     })
 }
 
+/// Why a URL's host may not be fetched.
+#[derive(Debug, PartialEq, Eq)]
+pub enum HostError {
+    /// No host, or it does not resolve.
+    Unresolvable,
+    /// It resolves to an internal address (and those are not allowed).
+    Internal,
+}
+
+/// Resolves the URL's host and refuses internal addresses unless `allow_private`.
+pub async fn check_host(url: &reqwest::Url, allow_private: bool) -> Result<(), HostError> {
+    let host = url.host_str().ok_or(HostError::Unresolvable)?.trim_matches(['[', ']']).to_string();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|_| HostError::Unresolvable)?
+            .map(|a| a.ip())
+            .collect(),
+    };
+    if addrs.is_empty() {
+        return Err(HostError::Unresolvable);
+    }
+    if !allow_private && addrs.iter().any(|ip| is_internal(*ip)) {
+        return Err(HostError::Internal);
+    }
+    Ok(())
+}
+
 /// Checks one link; the error is the field code to report.
 pub async fn check(kind: MediaKind, link: &str, allow_private: bool) -> Result<(), &'static str> {
     let url = reqwest::Url::parse(link).map_err(|_| "invalid_url")?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err("invalid_url");
     }
-    let host = url.host_str().ok_or("invalid_url")?.trim_matches(['[', ']']).to_string();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| "media_unreachable")?
-            .map(|a| a.ip())
-            .collect(),
-    };
-    if addrs.is_empty() {
-        return Err("media_unreachable");
-    }
-    if !allow_private && addrs.iter().any(|ip| is_internal(*ip)) {
-        return Err("media_url_not_allowed");
-    }
+    check_host(&url, allow_private).await.map_err(|e| match e {
+        HostError::Unresolvable => "media_unreachable",
+        HostError::Internal => "media_url_not_allowed",
+    })?;
     let res = client().head(url).send().await.map_err(|_| "media_unreachable")?;
     if !res.status().is_success() {
         return Err("media_unreachable");

@@ -43,6 +43,9 @@ impl Application {
         if state.settings.outbox_enabled {
             tokio::spawn(crate::outbox::dispatcher::Dispatcher::new(state.clone()).run());
         }
+        if state.settings.relay_enabled {
+            tokio::spawn(crate::relay::worker::run(state.clone()));
+        }
         crate::jobs::spawn(&state);
         let spec = crate::openapi::spec();
         let data = web::Data::new(state.clone());

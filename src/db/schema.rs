@@ -231,6 +231,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        url -> Text,
+        event_types -> Text,
+        secret_enc -> Text,
+        active -> Bool,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     usage_templates (id) {
         id -> BigInt,
         tenant_id -> BigInt,
@@ -241,6 +255,36 @@ diesel::table! {
         delivered -> BigInt,
         read -> BigInt,
         failed -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        endpoint_id -> BigInt,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        retry_from -> Timestamp,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_delivery_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
     }
 }
 
@@ -255,6 +299,9 @@ diesel::joinable!(message_events -> messages (message_id));
 diesel::joinable!(flows -> accounts (account_id));
 diesel::joinable!(health_logs -> accounts (account_id));
 diesel::joinable!(usage_daily -> accounts (account_id));
+diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_delivery_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -272,4 +319,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     opt_outs,
     usage_failures,
     usage_templates,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_delivery_attempts,
 );

@@ -11,6 +11,7 @@ pub mod phone_numbers;
 pub mod system;
 pub mod templates;
 pub mod users;
+pub mod webhook_endpoints;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(flows::configure)
             .configure(messages::configure)
             .configure(analytics::configure)
+            .configure(webhook_endpoints::configure)
             .configure(admin::configure),
     );
 }

@@ -6,6 +6,8 @@ use diesel::prelude::*;
 
 use crate::db::schema::{accounts, messages};
 use crate::db::{DbConn, now, write_tx};
+use crate::domain::TenantId;
+use crate::relay;
 use crate::store::{messages::add_event, usage};
 
 /// What happened to one claimed message.
@@ -40,16 +42,20 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
     write_tx(conn, |c| {
         let ts = now();
         let mut usage_add: HashMap<(i64, i64), usage::Counts> = HashMap::new();
+        let mut subscribers = relay::StatusSubscribers::default();
         for o in outcomes {
             match o {
                 Outcome::Sent { id, tenant, account, template, provider_message_id } => {
-                    diesel::update(messages::table.find(id).filter(messages::status.eq("sending")))
+                    let moved = diesel::update(messages::table.find(id).filter(messages::status.eq("sending")))
                         .set((messages::status.eq("sent"), messages::sent_at.eq(ts), messages::updated_at.eq(ts)))
                         .execute(c)?;
                     diesel::update(messages::table.find(id))
                         .set(messages::provider_message_id.eq(provider_message_id))
                         .execute(c)?;
                     add_event(c, *id, "sent", None)?;
+                    if moved > 0 {
+                        subscribers.emit(c, TenantId(*tenant), *id)?;
+                    }
                     usage_add.entry((*tenant, *account)).or_default().sent += 1;
                     if let Some(name) = template {
                         let one = usage::Counts { sent: 1, ..Default::default() };
@@ -80,6 +86,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                         ))
                         .execute(c)?;
                     add_event(c, *id, "failed", Some(detail))?;
+                    subscribers.emit(c, TenantId(*tenant), *id)?;
                     usage_add.entry((*tenant, *account)).or_default().failed += 1;
                     usage::add_failure(c, *tenant, *account, ts.date(), code.as_deref().unwrap_or(title), 1)?;
                     if let Some(name) = template {

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::messages;
+use crate::domain::TenantId;
 use crate::store::messages::{Message, add_event};
 use crate::store::usage;
 
@@ -128,6 +129,7 @@ pub fn apply(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<bool> {
             counts.sent = 1;
         }
         add_event(conn, m.id, e.status.as_str(), e.error_detail.as_deref())?;
+        crate::relay::message_status(conn, TenantId(m.tenant_id), m.id)?;
         changed = true;
     }
     if counts != usage::Counts::default() {

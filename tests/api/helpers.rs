@@ -138,6 +138,9 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         health_check_interval_secs: 0,
         template_sync_interval_secs: 0,
         allow_private_urls: false,
+        relay_enabled: true,
+        relay_retry_window_secs: 24 * 3600,
+        relay_retry_base_ms: 100,
     }
 }
 

@@ -30,6 +30,8 @@ fn sample_body(operation: &str) -> Option<Value> {
         "register_phone_number" => json!({"pin": "123456"}),
         "request_phone_code" => json!({"code_method": "SMS"}),
         "verify_phone_code" => json!({"code": "123456"}),
+        "create_webhook_endpoint" => json!({"url": "https://example.com/hook", "event_types": ["message.status"]}),
+        "update_webhook_endpoint" => json!({"active": false}),
         "embedded_signup" => json!({"code": "c", "waba_id": "1", "phone_number_id": "2"}),
         _ => return None,
     })
@@ -77,7 +79,25 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     })
     .await
     .unwrap();
+    let db = app.state.db.clone();
+    let (endpoint, delivery) = actix_web::web::block(move || {
+        let c = &mut db.get().unwrap();
+        let e = wabahub::store::webhook_endpoints::insert(
+            c,
+            tenant,
+            "https://alpha-hooks.example.com/in",
+            "[\"message.status\"]",
+            "secret",
+            None,
+        )
+        .unwrap();
+        let d = wabahub::relay::ping(c, tenant, e.id).unwrap();
+        (e.id, d.id)
+    })
+    .await
+    .unwrap();
     let markers = [
+        "alpha-hooks.example.com",
         "alpha-owner",
         "alpha-member",
         "alpha-key",
@@ -102,6 +122,8 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             account_id
         } else if path.starts_with("/api/v1/phone-numbers/") {
             phone_id
+        } else if path.starts_with("/api/v1/webhook-endpoints/") {
+            endpoint
         } else if path.starts_with("/api/v1/messages/") {
             message["id"].as_i64().unwrap()
         } else {
@@ -111,7 +133,8 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             .replace("{id}", &id.to_string())
             .replace("{step}", "1")
             .replace("{template_id}", &template["id"].to_string())
-            .replace("{flow_id}", &flow.id.to_string());
+            .replace("{flow_id}", &flow.id.to_string())
+            .replace("{delivery_id}", &delivery.to_string());
         for (method, op) in item.as_object().unwrap() {
             let op_id = op["operationId"].as_str().unwrap();
             let body = if op["requestBody"].is_object() {
@@ -148,6 +171,8 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     assert_eq!(phone["verified_name"], "Acme");
     let user = app.get(&format!("/api/v1/users/{}", member["id"]), &a.token).await.expect(200);
     assert_eq!(user["name"], "Alpha Member");
+    let hook = app.get(&format!("/api/v1/webhook-endpoints/{endpoint}"), &a.token).await.expect(200);
+    assert_eq!(hook["active"], true);
     app.get("/api/v1/me", key["key"].as_str().unwrap()).await.expect(200);
     let tenant = app.get("/api/v1/me", &a.token).await.expect(200);
     assert_eq!(tenant["tenant"]["status"], "active");

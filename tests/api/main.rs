@@ -14,6 +14,7 @@ mod isolation;
 mod messages;
 mod phone_numbers;
 mod provider_ops;
+mod relay;
 mod schema;
 mod setup;
 mod templates;
