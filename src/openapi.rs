@@ -29,6 +29,7 @@ use crate::error::Problem;
         (name = "templates", description = "Message templates: drafts, linting, approval, sync"),
         (name = "flows", description = "WhatsApp Flows"),
         (name = "messages", description = "Sending through the outbox, and message history"),
+        (name = "webhooks", description = "Provider webhooks in, and the stored events"),
         (name = "admin", description = "Platform administration"),
         (name = "system", description = "Health and metrics"),
     )

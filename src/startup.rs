@@ -43,6 +43,7 @@ impl Application {
         if state.settings.outbox_enabled {
             tokio::spawn(crate::outbox::dispatcher::Dispatcher::new(state.clone()).run());
         }
+        tokio::spawn(crate::webhooks::Processor::new(state.clone()).run());
         crate::jobs::spawn(&state);
         let spec = crate::openapi::spec();
         let data = web::Data::new(state.clone());

@@ -219,6 +219,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_events (id) {
+        id -> BigInt,
+        tenant_id -> Nullable<BigInt>,
+        account_id -> Nullable<BigInt>,
+        provider -> Text,
+        kind -> Text,
+        dedupe_key -> Text,
+        signature_valid -> Bool,
+        quarantined -> Bool,
+        payload -> Text,
+        received_at -> Timestamp,
+        processed_at -> Nullable<Timestamp>,
+        process_error -> Nullable<Text>,
+        attempts -> Integer,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -230,6 +248,7 @@ diesel::joinable!(message_events -> messages (message_id));
 diesel::joinable!(flows -> accounts (account_id));
 diesel::joinable!(health_logs -> accounts (account_id));
 diesel::joinable!(usage_daily -> accounts (account_id));
+diesel::joinable!(webhook_events -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -245,4 +264,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     health_logs,
     usage_daily,
     opt_outs,
+    webhook_events,
 );

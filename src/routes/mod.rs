@@ -1,4 +1,5 @@
-//! HTTP handlers, one folder per resource, all under `/api/v1` except the system probes.
+//! HTTP handlers, one folder per resource, all under `/api/v1` except the system probes
+//! and the provider webhooks.
 
 pub mod accounts;
 pub mod admin;
@@ -10,6 +11,7 @@ pub mod phone_numbers;
 pub mod system;
 pub mod templates;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -17,6 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Registers every documented route.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(system::configure);
+    cfg.configure(webhooks::configure);
     cfg.service(
         scope::scope("/api/v1")
             .configure(auth::configure)
@@ -27,7 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(templates::configure)
             .configure(flows::configure)
             .configure(messages::configure)
-            .configure(admin::configure),
+            .configure(admin::configure)
+            .configure(webhooks::events::configure),
     );
 }
 

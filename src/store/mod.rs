@@ -14,3 +14,4 @@ pub mod templates;
 pub mod tenants;
 pub mod usage;
 pub mod users;
+pub mod webhook_events;

@@ -55,6 +55,8 @@ pub struct StatusEvent {
     pub provider_message_id: String,
     /// Our message id, from the callback data, when the provider echoed it.
     pub our_id: Option<i64>,
+    /// Only messages of this account match (a webhook speaks for one account).
+    pub account_id: Option<i64>,
     pub status: Status,
     pub at: chrono::NaiveDateTime,
     pub error_code: Option<String>,
@@ -64,17 +66,24 @@ pub struct StatusEvent {
 
 /// Finds the message by our id (reconciling `unknown` ones) or by the provider's id.
 fn find(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<Option<Message>> {
+    let mut scoped = messages::table.select(Message::as_select()).into_boxed();
+    if let Some(account) = e.account_id {
+        scoped = scoped.filter(messages::account_id.eq(account));
+    }
     if let Some(id) = e.our_id {
-        let m = messages::table.find(id).select(Message::as_select()).first(conn).optional()?;
+        let m = scoped.filter(messages::id.eq(id)).first(conn).optional()?;
         if m.as_ref().is_some_and(|m| m.provider_message_id.as_deref().is_none_or(|p| p == e.provider_message_id)) {
             return Ok(m);
         }
     }
-    messages::table
+    let mut q = messages::table
         .filter(messages::provider_message_id.eq(&e.provider_message_id))
         .select(Message::as_select())
-        .first(conn)
-        .optional()
+        .into_boxed();
+    if let Some(account) = e.account_id {
+        q = q.filter(messages::account_id.eq(account));
+    }
+    q.first(conn).optional()
 }
 
 /// Applies one event; returns whether the message changed. Call in a write transaction.
