@@ -133,7 +133,7 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
         account_id: t.account,
         phone_number_id: phone.id,
         direction: "inbound".into(),
-        recipient: crate::domain::phone::e164(from),
+        recipient: crate::domain::phone::e164(&format!("+{}", from.trim_start_matches('+'))),
         kind: text(m, "type").unwrap_or("unknown").to_string(),
         payload: m.to_string(),
         status: "received".into(),

@@ -17,3 +17,4 @@ mod schema;
 mod setup;
 mod templates;
 mod users;
+mod webhooks;
