@@ -138,13 +138,19 @@ pub fn claim(conn: &mut DbConn, id: i64) -> QueryResult<Option<WebhookEvent>> {
 
 /// Records the outcome of applying an event: `None` when every change applied.
 pub fn finish(conn: &mut DbConn, id: i64, error: Option<&str>) -> QueryResult<()> {
-    diesel::update(webhook_events::table.find(id)).set(webhook_events::process_error.eq(error)).execute(conn).map(|_| ())
+    diesel::update(webhook_events::table.find(id))
+        .set(webhook_events::process_error.eq(error))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Puts a tenant's event back in the queue; `false` when it is not the tenant's.
 pub fn requeue(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<bool> {
     let n = diesel::update(webhook_events::table.filter(webhook_events::tenant_id.eq(tenant.0)).find(id))
-        .set((webhook_events::processed_at.eq(None::<chrono::NaiveDateTime>), webhook_events::process_error.eq(None::<String>)))
+        .set((
+            webhook_events::processed_at.eq(None::<chrono::NaiveDateTime>),
+            webhook_events::process_error.eq(None::<String>),
+        ))
         .execute(conn)?;
     Ok(n > 0)
 }

@@ -105,7 +105,11 @@ fn status(conn: &mut DbConn, t: &Target, s: &Value) -> Result<(), Failure> {
         at: timestamp(s),
         error_code: id_text(&error["code"]),
         error_title: text(error, "title").map(str::to_string),
-        error_detail: error.pointer("/error_data/details").and_then(Value::as_str).or(text(error, "message")).map(str::to_string),
+        error_detail: error
+            .pointer("/error_data/details")
+            .and_then(Value::as_str)
+            .or(text(error, "message"))
+            .map(str::to_string),
     };
     statuses::apply(conn, &event)?;
     Ok(())
@@ -185,7 +189,8 @@ fn template(conn: &mut DbConn, t: &Target, field: &str, v: &Value) -> Result<(),
             changes.quality_score = text(v, "new_quality_score").map(str::to_string);
         }
         _ => {
-            let new = text(v, "new_category").ok_or_else(|| Failure("a category update without new_category".into()))?;
+            let new =
+                text(v, "new_category").ok_or_else(|| Failure("a category update without new_category".into()))?;
             changes.previous_category = Some(text(v, "previous_category").unwrap_or(&tpl.category).to_string());
             changes.category = Some(new.to_string());
         }
@@ -223,7 +228,8 @@ fn phone_quality(conn: &mut DbConn, t: &Target, v: &Value) -> Result<(), Failure
     };
     phone_numbers::update(conn, TenantId(t.tenant), phone.id, changes)?;
     if rating == Some("RED") {
-        let details = json!({ "source": "webhook", "phone_number_id": phone.id, "quality_rating": "RED", "event": v["event"] });
+        let details =
+            json!({ "source": "webhook", "phone_number_id": phone.id, "quality_rating": "RED", "event": v["event"] });
         health_logs::record(
             conn,
             t.tenant,
@@ -243,7 +249,8 @@ fn phone_quality(conn: &mut DbConn, t: &Target, v: &Value) -> Result<(), Failure
 fn account_update(conn: &mut DbConn, t: &Target, v: &Value) -> Result<(), Failure> {
     let event = text(v, "event").unwrap_or("UNKNOWN");
     let reinstated = v.pointer("/ban_info/waba_ban_state").and_then(Value::as_str) == Some("REINSTATE");
-    let suspends = matches!(event, "ACCOUNT_DELETED" | "ACCOUNT_OFFBOARDED") || (event == "DISABLED_UPDATE" && !reinstated);
+    let suspends =
+        matches!(event, "ACCOUNT_DELETED" | "ACCOUNT_OFFBOARDED") || (event == "DISABLED_UPDATE" && !reinstated);
     let account = accounts::by_id(conn, t.account)?.ok_or_else(|| Failure("the account is gone".into()))?;
     let status = match event {
         _ if suspends => "unhealthy",
@@ -257,7 +264,13 @@ fn account_update(conn: &mut DbConn, t: &Target, v: &Value) -> Result<(), Failur
         conn,
         t.tenant,
         t.account,
-        &Check { status, response_time_ms: 0, details: &details.to_string(), error: error.as_deref(), needs_reauth: false },
+        &Check {
+            status,
+            response_time_ms: 0,
+            details: &details.to_string(),
+            error: error.as_deref(),
+            needs_reauth: false,
+        },
     )?;
     if suspends {
         accounts::suspend(conn, t.account)?;

@@ -99,7 +99,8 @@ pub fn store_platform(conn: &mut DbConn, raw: &[u8], body: &Value) -> QueryResul
             Some((_, account)) => format!("platform:{account}"),
             None => "platform:quarantine".into(),
         };
-        let new = NewEvent { dedupe_key: dedupe_key(&scope, raw), ..event(who, "meta", &scope, text.as_bytes(), &part) };
+        let new =
+            NewEvent { dedupe_key: dedupe_key(&scope, raw), ..event(who, "meta", &scope, text.as_bytes(), &part) };
         ids.extend(webhook_events::insert(conn, &new)?);
     }
     Ok(ids)

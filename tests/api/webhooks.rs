@@ -92,7 +92,11 @@ fn status(wamid: &str, status: &str, ts: i64) -> Value {
 /// Sends a text through the fake Graph API; returns our message id.
 async fn sent_message(app: &TestApp, fake: &MockServer, t: &Tenant, account: i64, wamid: &str) -> i64 {
     let reply = json!({"messaging_product": "whatsapp", "contacts": [{"input": "919876543210", "wa_id": "919876543210"}], "messages": [{"id": wamid}]});
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(reply)).up_to_n_times(1).mount(fake).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(reply))
+        .up_to_n_times(1)
+        .mount(fake)
+        .await;
     let body = json!({"to": "+919876543210", "message": {"type": "text", "body": "hello"}});
     let m = app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, body).await.expect(201);
     assert_eq!(m["provider_message_id"], wamid);
@@ -114,18 +118,26 @@ async fn sql(app: &TestApp, q: &str) {
 #[actix_web::test]
 async fn handshake_echoes_the_challenge_only_for_the_right_token() {
     let (app, _fake, _t, _, path) = meta_app().await;
-    let ok = app.client.get(app.url(&format!("{path}?hub.mode=subscribe&hub.verify_token=my-verify-token&hub.challenge=1158201444")));
+    let ok = app
+        .client
+        .get(app.url(&format!("{path}?hub.mode=subscribe&hub.verify_token=my-verify-token&hub.challenge=1158201444")));
     let res = TestApp::read(ok.send().await.unwrap()).await;
     assert_eq!(res.status, 200);
     assert_eq!(res.text, "1158201444");
     assert!(res.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
-    for q in ["hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", "hub.mode=unsubscribe&hub.verify_token=my-verify-token&hub.challenge=1", "hub.challenge=1"] {
+    for q in [
+        "hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1",
+        "hub.mode=unsubscribe&hub.verify_token=my-verify-token&hub.challenge=1",
+        "hub.challenge=1",
+    ] {
         let res = TestApp::read(app.client.get(app.url(&format!("{path}?{q}"))).send().await.unwrap()).await;
         res.problem(403, "verification_failed");
     }
-    let res = TestApp::read(app.client.get(app.url("/webhooks/meta/nope?hub.mode=subscribe")).send().await.unwrap()).await;
+    let res =
+        TestApp::read(app.client.get(app.url("/webhooks/meta/nope?hub.mode=subscribe")).send().await.unwrap()).await;
     res.problem(404, "not_found");
-    let platform = app.client.get(app.url("/webhooks/meta?hub.mode=subscribe&hub.verify_token=platform-verify&hub.challenge=77"));
+    let platform =
+        app.client.get(app.url("/webhooks/meta?hub.mode=subscribe&hub.verify_token=platform-verify&hub.challenge=77"));
     assert_eq!(TestApp::read(platform.send().await.unwrap()).await.text, "77");
 }
 
@@ -135,9 +147,13 @@ async fn bad_or_missing_signatures_and_malformed_bodies_store_nothing() {
     let body = envelope(vec![messages_change(PHONE_ID, "statuses", json!([status("wamid.X", "sent", 1)]))]).to_string();
     deliver(&app, &path, &body, None).await.problem(401, "invalid_signature");
     deliver(&app, &path, &body, Some(signature("wrong-secret", &body))).await.problem(401, "invalid_signature");
-    deliver(&app, &path, &body, Some(signature(APP_SECRET, &format!("{body} ")))).await.problem(401, "invalid_signature");
+    deliver(&app, &path, &body, Some(signature(APP_SECRET, &format!("{body} "))))
+        .await
+        .problem(401, "invalid_signature");
     deliver(&app, &path, &body, Some("sha256=zz".into())).await.problem(401, "invalid_signature");
-    deliver(&app, "/webhooks/meta/unknown-key", &body, Some(signature(APP_SECRET, &body))).await.problem(404, "not_found");
+    deliver(&app, "/webhooks/meta/unknown-key", &body, Some(signature(APP_SECRET, &body)))
+        .await
+        .problem(404, "not_found");
     let malformed = "{\"object\": \"whatsapp_business_account\", ";
     deliver(&app, &path, malformed, Some(signature(APP_SECRET, malformed))).await.problem(400, "malformed_json");
     assert!(events(&app, &t.token).await.is_empty());
@@ -313,8 +329,11 @@ async fn template_updates_change_the_template_and_a_paused_one_cannot_be_sent() 
     assert_eq!(row["category"], "MARKETING");
     assert_eq!(row["previous_category"], "UTILITY");
     assert_eq!(row["quality_score"], "YELLOW");
-    let send = json!({"to": "+919876543210", "message": {"type": "template", "name": "order_update", "language": "en_US"}});
-    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, send).await.problem(422, "template_not_ready");
+    let send =
+        json!({"to": "+919876543210", "message": {"type": "template", "name": "order_update", "language": "en_US"}});
+    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, send)
+        .await
+        .problem(422, "template_not_ready");
     let rejected = json!({"field": "message_template_status_update", "value": {"event": "REJECTED", "message_template_id": "987654", "message_template_name": "order_update", "message_template_language": "en_US", "reason": "INVALID_FORMAT"}});
     deliver_signed(&app, &path, APP_SECRET, &envelope(vec![rejected])).await;
     drained(&app, &t.token).await;
@@ -332,7 +351,9 @@ async fn quality_red_pauses_the_number_and_account_updates_are_logged() {
     let numbers = app.get(&format!("/api/v1/accounts/{account}/phone-numbers"), &t.token).await.expect(200);
     assert_eq!(numbers["data"][0]["quality_rating"], "RED", "{numbers}");
     let send = json!({"to": "+919876543210", "message": {"type": "text", "body": "hello"}});
-    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, send).await.problem(409, "ERR_QUALITY_DEGRADED");
+    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, send)
+        .await
+        .problem(409, "ERR_QUALITY_DEGRADED");
     let logs = app.get(&format!("/api/v1/accounts/{account}/health-logs"), &t.token).await.expect(200);
     assert!(logs.to_string().contains("RED"), "{logs}");
     let disabled = json!({"field": "account_update", "value": {"event": "DISABLED_UPDATE", "ban_info": {"waba_ban_state": "DISABLE", "waba_ban_date": "2026-11-23"}}});
@@ -412,7 +433,8 @@ async fn events_are_filtered_reprocessed_and_invisible_to_other_tenants() {
     let id = sent_message(&app, &fake, &t, account, "wamid.R").await;
     let template = json!({"field": "message_template_status_update", "value": {"event": "APPROVED", "message_template_id": 1, "message_template_name": "x", "message_template_language": "en", "reason": "NONE"}});
     deliver_signed(&app, &path, APP_SECRET, &envelope(vec![template])).await;
-    let delivered = envelope(vec![messages_change(PHONE_ID, "statuses", json!([status("wamid.R", "delivered", 1_700_000_000)]))]);
+    let delivered =
+        envelope(vec![messages_change(PHONE_ID, "statuses", json!([status("wamid.R", "delivered", 1_700_000_000)]))]);
     deliver_signed(&app, &path, APP_SECRET, &delivered).await;
     drained(&app, &t.token).await;
     let all = events(&app, &t.token).await;
@@ -436,6 +458,8 @@ async fn events_are_filtered_reprocessed_and_invisible_to_other_tenants() {
     assert_eq!(message(&app, &t, id).await["status"], "delivered");
     let other = app.signup("bob").await;
     assert!(events(&app, &other.token).await.is_empty());
-    app.post(&format!("/api/v1/webhook-events/{event}/reprocess"), &other.token, json!({})).await.problem(404, "not_found");
+    app.post(&format!("/api/v1/webhook-events/{event}/reprocess"), &other.token, json!({}))
+        .await
+        .problem(404, "not_found");
     app.get(&format!("/api/v1/webhook-events?account_id={account}"), &other.token).await.expect(200);
 }

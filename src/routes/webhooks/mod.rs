@@ -11,9 +11,9 @@ use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store;
 use crate::store::accounts::Account;
 use crate::webhooks::ingest;
-use crate::store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(verify_platform_webhook)
@@ -187,4 +187,3 @@ pub async fn receive_tata_webhook(
     }
     store_body(&state, account, raw).await
 }
-
