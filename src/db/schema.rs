@@ -231,6 +231,7 @@ diesel::table! {
         quarantined -> Bool,
         payload -> Text,
         received_at -> Timestamp,
+        claimed_at -> Nullable<Timestamp>,
         processed_at -> Nullable<Timestamp>,
         process_error -> Nullable<Text>,
         attempts -> Integer,

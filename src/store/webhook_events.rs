@@ -21,6 +21,7 @@ pub struct WebhookEvent {
     pub quarantined: bool,
     pub payload: String,
     pub received_at: chrono::NaiveDateTime,
+    pub claimed_at: Option<chrono::NaiveDateTime>,
     pub processed_at: Option<chrono::NaiveDateTime>,
     pub process_error: Option<String>,
     pub attempts: i32,
@@ -110,25 +111,34 @@ pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<W
         .optional()
 }
 
-/// Ids of events waiting to be applied, oldest first (quarantined ones never are).
+/// How long a claim holds: an event whose process died while applying it is taken again after.
+const LEASE_SECS: i64 = 60;
+
+/// Ids of events waiting to be applied and not held by a live claim, oldest first (quarantined
+/// ones never are).
 pub fn pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<i64>> {
+    let expired = now() - chrono::Duration::seconds(LEASE_SECS);
     webhook_events::table
         .filter(webhook_events::processed_at.is_null().and(webhook_events::quarantined.eq(false)))
+        .filter(webhook_events::claimed_at.is_null().or(webhook_events::claimed_at.lt(expired)))
         .order(webhook_events::id.asc())
         .limit(limit)
         .select(webhook_events::id)
         .load(conn)
 }
 
-/// Takes an unprocessed event for this process: marks it processed and counts the attempt, so
-/// no other process applies it too. `None` when another process took it first.
+/// Takes a waiting event for this process and counts the attempt, so no other process applies
+/// it at the same time. `None` when another process holds it or it was applied meanwhile.
 pub fn claim(conn: &mut DbConn, id: i64) -> QueryResult<Option<WebhookEvent>> {
+    let ts = now();
+    let expired = ts - chrono::Duration::seconds(LEASE_SECS);
     let taken = diesel::update(
         webhook_events::table
             .find(id)
-            .filter(webhook_events::processed_at.is_null().and(webhook_events::quarantined.eq(false))),
+            .filter(webhook_events::processed_at.is_null().and(webhook_events::quarantined.eq(false)))
+            .filter(webhook_events::claimed_at.is_null().or(webhook_events::claimed_at.lt(expired))),
     )
-    .set((webhook_events::processed_at.eq(now()), webhook_events::attempts.eq(webhook_events::attempts + 1)))
+    .set((webhook_events::claimed_at.eq(ts), webhook_events::attempts.eq(webhook_events::attempts + 1)))
     .execute(conn)?;
     if taken == 0 {
         return Ok(None);
@@ -136,21 +146,30 @@ pub fn claim(conn: &mut DbConn, id: i64) -> QueryResult<Option<WebhookEvent>> {
     webhook_events::table.find(id).select(WebhookEvent::as_select()).first(conn).optional()
 }
 
-/// Records the outcome of applying an event: `None` when every change applied.
+/// Marks an event applied, with what failed (`None` when every change applied).
 pub fn finish(conn: &mut DbConn, id: i64, error: Option<&str>) -> QueryResult<()> {
     diesel::update(webhook_events::table.find(id))
-        .set(webhook_events::process_error.eq(error))
+        .set((webhook_events::processed_at.eq(now()), webhook_events::process_error.eq(error)))
         .execute(conn)
         .map(|_| ())
 }
 
-/// Puts a tenant's event back in the queue; `false` when it is not the tenant's.
-pub fn requeue(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<bool> {
-    let n = diesel::update(webhook_events::table.filter(webhook_events::tenant_id.eq(tenant.0)).find(id))
+/// Takes a tenant's event again to re-apply it now, whatever its state; `None` when it is not
+/// the tenant's or it is quarantined.
+pub fn reclaim(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<WebhookEvent>> {
+    let target = webhook_events::table
+        .filter(webhook_events::tenant_id.eq(tenant.0).and(webhook_events::quarantined.eq(false)))
+        .find(id);
+    let taken = diesel::update(target)
         .set((
+            webhook_events::claimed_at.eq(now()),
             webhook_events::processed_at.eq(None::<chrono::NaiveDateTime>),
             webhook_events::process_error.eq(None::<String>),
+            webhook_events::attempts.eq(webhook_events::attempts + 1),
         ))
         .execute(conn)?;
-    Ok(n > 0)
+    if taken == 0 {
+        return Ok(None);
+    }
+    get(conn, tenant, id)
 }

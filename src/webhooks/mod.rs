@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::db::write_tx;
+use crate::db::{DbConn, write_tx};
+use crate::domain::TenantId;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::webhook_events::{self, WebhookEvent};
@@ -57,18 +58,33 @@ impl Processor {
 pub async fn process(state: &AppState, id: i64) -> Result<(), ApiError> {
     state
         .db
-        .run(move |c| {
-            let Some(event) = webhook_events::claim(c, id)? else { return Ok::<_, ApiError>(()) };
-            let errors = apply_event(c, &event);
-            let error = (!errors.is_empty()).then(|| errors.join("; "));
-            webhook_events::finish(c, id, error.as_deref())?;
-            Ok(())
+        .run(move |c| match webhook_events::claim(c, id)? {
+            Some(event) => finish(c, &event),
+            None => Ok(()),
         })
         .await
 }
 
+/// Applies a tenant's event again now; `false` when the tenant has no such event.
+pub async fn reprocess(state: &AppState, tenant: TenantId, id: i64) -> Result<bool, ApiError> {
+    state
+        .db
+        .run(move |c| match webhook_events::reclaim(c, tenant, id)? {
+            Some(event) => finish(c, &event).map(|_| true),
+            None => Ok(false),
+        })
+        .await
+}
+
+/// Applies a claimed event and records the outcome.
+fn finish(conn: &mut DbConn, event: &WebhookEvent) -> Result<(), diesel::result::Error> {
+    let errors = apply_event(conn, event);
+    let error = (!errors.is_empty()).then(|| errors.join("; "));
+    webhook_events::finish(conn, event.id, error.as_deref())
+}
+
 /// Applies every change of every entry, each in its own transaction; returns the failures.
-fn apply_event(conn: &mut crate::db::DbConn, event: &WebhookEvent) -> Vec<String> {
+fn apply_event(conn: &mut DbConn, event: &WebhookEvent) -> Vec<String> {
     let (Some(tenant), Some(account)) = (event.tenant_id, event.account_id) else {
         return vec!["the event names no account".into()];
     };

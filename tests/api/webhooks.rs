@@ -349,7 +349,7 @@ async fn quality_red_pauses_the_number_and_account_updates_are_logged() {
     deliver_signed(&app, &path, APP_SECRET, &envelope(vec![red])).await;
     drained(&app, &t.token).await;
     let numbers = app.get(&format!("/api/v1/accounts/{account}/phone-numbers"), &t.token).await.expect(200);
-    assert_eq!(numbers["data"][0]["quality_rating"], "RED", "{numbers}");
+    assert_eq!(numbers["data"][0]["quality_rating"], "RED", "{:?}", events(&app, &t.token).await);
     let send = json!({"to": "+919876543210", "message": {"type": "text", "body": "hello"}});
     app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, send)
         .await

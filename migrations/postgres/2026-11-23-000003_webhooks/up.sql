@@ -9,6 +9,7 @@ CREATE TABLE webhook_events (
     quarantined BOOLEAN NOT NULL DEFAULT FALSE,
     payload TEXT NOT NULL,
     received_at TIMESTAMP NOT NULL,
+    claimed_at TIMESTAMP,
     processed_at TIMESTAMP,
     process_error TEXT,
     attempts INTEGER NOT NULL DEFAULT 0

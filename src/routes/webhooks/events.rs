@@ -124,10 +124,9 @@ pub async fn reprocess_webhook_event(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (id, tenant) = (id.into_inner(), auth.tenant_id);
-    if !state.db.run(move |c| webhook_events::requeue(c, tenant, id)).await? {
+    if !crate::webhooks::reprocess(&state, tenant, id).await? {
         return Err(ApiError::not_found("webhook event"));
     }
-    crate::webhooks::process(&state, id).await?;
     let event = state.db.run(move |c| webhook_events::get(c, tenant, id)).await?;
     Ok(HttpResponse::Ok().json(WebhookEventOut::from(event.ok_or_else(|| ApiError::not_found("webhook event"))?)))
 }
