@@ -66,24 +66,19 @@ pub struct StatusEvent {
 
 /// Finds the message by our id (reconciling `unknown` ones) or by the provider's id.
 fn find(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<Option<Message>> {
-    let mut scoped = messages::table.select(Message::as_select()).into_boxed();
-    if let Some(account) = e.account_id {
-        scoped = scoped.filter(messages::account_id.eq(account));
-    }
+    let in_scope = |m: &Message| e.account_id.is_none_or(|a| a == m.account_id);
     if let Some(id) = e.our_id {
-        let m = scoped.filter(messages::id.eq(id)).first(conn).optional()?;
+        let m = messages::table.find(id).select(Message::as_select()).first(conn).optional()?.filter(in_scope);
         if m.as_ref().is_some_and(|m| m.provider_message_id.as_deref().is_none_or(|p| p == e.provider_message_id)) {
             return Ok(m);
         }
     }
-    let mut q = messages::table
+    let m = messages::table
         .filter(messages::provider_message_id.eq(&e.provider_message_id))
         .select(Message::as_select())
-        .into_boxed();
-    if let Some(account) = e.account_id {
-        q = q.filter(messages::account_id.eq(account));
-    }
-    q.first(conn).optional()
+        .first(conn)
+        .optional()?;
+    Ok(m.filter(in_scope))
 }
 
 /// Applies one event; returns whether the message changed. Call in a write transaction.

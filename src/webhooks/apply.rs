@@ -277,3 +277,30 @@ fn account_update(conn: &mut DbConn, t: &Target, v: &Value) -> Result<(), Failur
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quality_comes_from_an_explicit_rating_or_the_event() {
+        assert_eq!(quality_rating(&json!({"event": "FLAGGED"})), Some("RED"));
+        assert_eq!(quality_rating(&json!({"event": "UNFLAGGED"})), Some("GREEN"));
+        assert_eq!(quality_rating(&json!({"event": "FLAGGED", "quality_rating": "YELLOW"})), Some("YELLOW"));
+        assert_eq!(quality_rating(&json!({"event": "THROUGHPUT_UPGRADE"})), None);
+    }
+
+    #[test]
+    fn a_messages_change_splits_into_its_statuses_and_messages() {
+        let change = json!({"field": "messages", "value": {"statuses": [{}, {}], "messages": [{}]}});
+        assert_eq!(items(&change).len(), 3);
+        assert_eq!(items(&json!({"field": "account_update", "value": {}})).len(), 1);
+    }
+
+    #[test]
+    fn timestamps_are_unix_seconds_as_text_or_number() {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap().naive_utc();
+        assert_eq!(timestamp(&json!({"timestamp": "1700000000"})), at);
+        assert_eq!(timestamp(&json!({"timestamp": 1_700_000_000})), at);
+    }
+}

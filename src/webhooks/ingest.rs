@@ -105,3 +105,24 @@ pub fn store_platform(conn: &mut DbConn, raw: &[u8], body: &Value) -> QueryResul
     }
     Ok(ids)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_the_field_when_all_changes_agree() {
+        let one = json!({"entry": [{"changes": [{"field": "messages"}]}, {"changes": [{"field": "messages"}]}]});
+        assert_eq!(kind(&one), "messages");
+        let two = json!({"entry": [{"changes": [{"field": "messages"}, {"field": "account_update"}]}]});
+        assert_eq!(kind(&two), "mixed");
+        assert_eq!(kind(&json!({"entry": []})), "empty");
+    }
+
+    #[test]
+    fn dedupe_keys_depend_on_scope_and_exact_bytes() {
+        assert_eq!(dedupe_key("account:1", b"{}"), dedupe_key("account:1", b"{}"));
+        assert_ne!(dedupe_key("account:1", b"{}"), dedupe_key("account:2", b"{}"));
+        assert_ne!(dedupe_key("account:1", b"{}"), dedupe_key("account:1", b"{ }"));
+    }
+}

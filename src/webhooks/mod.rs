@@ -92,10 +92,10 @@ fn apply_event(conn: &mut DbConn, event: &WebhookEvent) -> Vec<String> {
         Ok(v) => v,
         Err(e) => return vec![format!("payload: {e}")],
     };
+    let target = apply::Target { tenant, account };
     let mut errors = Vec::new();
     for (e, entry) in ingest::entries(&body).iter().enumerate() {
         for (i, change) in ingest::changes(entry).iter().enumerate() {
-            let target = apply::Target { tenant, account };
             for (n, it) in apply::items(change).iter().enumerate() {
                 if let Err(err) = write_tx(conn, |c| apply::item(c, &target, change, it)) {
                     errors.push(format!("entry[{e}].changes[{i}] item {n}: {err}"));
