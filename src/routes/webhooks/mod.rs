@@ -164,13 +164,13 @@ pub async fn receive_meta_webhook(
     store_body(&state, account, raw).await
 }
 
-/// A Tata callback for one account, carrying the account's verify token as `X-Wabahub-Token`
-/// (or `?token=`).
+/// A Tata callback for one Tata account, carrying the account's verify token as
+/// `X-Wabahub-Token` (or `?token=`); other accounts' keys are unknown here (their bodies are signed).
 #[utoipa::path(tag = "webhooks", params(("account_key" = String, Path), TokenQuery), request_body(content = Object, content_type = "application/json"), responses(
     (status = 200, description = "stored, or already stored"),
     (status = 400, description = "not a JSON object", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "missing or wrong token", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "unknown webhook key", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "unknown webhook key, or not a Tata account's", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/webhooks/tata/{account_key}")]
 pub async fn receive_tata_webhook(
@@ -181,6 +181,9 @@ pub async fn receive_tata_webhook(
     raw: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let account = account_by_key(&state, key.into_inner()).await?;
+    if account.provider != "tata" {
+        return Err(ApiError::not_found("webhook"));
+    }
     let header = req.headers().get("x-wabahub-token").and_then(|h| h.to_str().ok());
     if !same_secret(header.or(q.token.as_deref()), verify_token(&state, &account).as_deref()) {
         return Err(ApiError::unauthorized("invalid_token", "X-Wabahub-Token is missing or wrong"));
