@@ -28,6 +28,8 @@ pub struct Settings {
     pub meta_api_version: String,
     pub meta_app_id: Option<String>,
     pub meta_app_secret: Option<String>,
+    /// The verify token of the platform app's webhook handshake (`GET /webhooks/meta`).
+    pub meta_verify_token: Option<String>,
     pub tata_base_url: String,
     pub allow_signup: bool,
     pub db_pool_size: u32,
@@ -151,6 +153,7 @@ impl Settings {
             meta_api_version: var("META_API_VERSION").unwrap_or_else(|| "v23.0".into()),
             meta_app_id: var("META_APP_ID"),
             meta_app_secret: var("META_APP_SECRET"),
+            meta_verify_token: var("META_VERIFY_TOKEN"),
             tata_base_url: var("TATA_BASE_URL").unwrap_or_else(|| "https://wb.omni.tatatelebusiness.com".into()),
             allow_signup: parse_bool("ALLOW_SIGNUP", true)?,
             db_pool_size: parse_var("DATABASE_POOL_SIZE", 16)?,

@@ -56,6 +56,7 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     let state = wabahub::state::AppState::new(settings, db)?;
     tokio::spawn(wabahub::outbox::dispatcher::Dispatcher::new(state.clone()).run());
     tokio::spawn(wabahub::relay::worker::run(state.clone()));
+    tokio::spawn(wabahub::webhooks::Processor::new(state.clone()).run());
     wabahub::jobs::spawn(&state);
     tracing::info!("wabahub worker running");
     tokio::signal::ctrl_c().await?;

@@ -31,6 +31,7 @@ use crate::error::Problem;
         (name = "messages", description = "Sending through the outbox, and message history"),
         (name = "analytics", description = "Dashboards from the daily rollups"),
         (name = "webhook-endpoints", description = "Signed event delivery to tenants' URLs, with retries, a log and replay"),
+        (name = "webhooks", description = "Provider webhooks in, and the stored events"),
         (name = "admin", description = "Platform administration"),
         (name = "system", description = "Health and metrics"),
     )

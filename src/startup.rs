@@ -46,6 +46,7 @@ impl Application {
         if state.settings.relay_enabled {
             tokio::spawn(crate::relay::worker::run(state.clone()));
         }
+        tokio::spawn(crate::webhooks::Processor::new(state.clone()).run());
         crate::jobs::spawn(&state);
         let spec = crate::openapi::spec();
         let data = web::Data::new(state.clone());

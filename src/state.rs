@@ -24,6 +24,8 @@ pub struct AppState {
     pub providers: ProviderCache,
     /// Wakes the outbox dispatcher when a message is queued.
     pub wakeup: Wakeup,
+    /// Wakes the webhook processor when an event is stored.
+    pub webhook_wakeup: Wakeup,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             providers: ProviderCache::default(),
             wakeup: Wakeup::default(),
+            webhook_wakeup: Wakeup::default(),
             settings: Arc::new(settings),
             db,
         })

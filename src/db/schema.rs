@@ -288,6 +288,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_events (id) {
+        id -> BigInt,
+        tenant_id -> Nullable<BigInt>,
+        account_id -> Nullable<BigInt>,
+        provider -> Text,
+        kind -> Text,
+        dedupe_key -> Text,
+        signature_valid -> Bool,
+        quarantined -> Bool,
+        payload -> Text,
+        received_at -> Timestamp,
+        claimed_at -> Nullable<Timestamp>,
+        processed_at -> Nullable<Timestamp>,
+        process_error -> Nullable<Text>,
+        attempts -> Integer,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -302,6 +321,7 @@ diesel::joinable!(usage_daily -> accounts (account_id));
 diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_delivery_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(webhook_events -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -322,4 +342,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_delivery_attempts,
+    webhook_events,
 );

@@ -289,6 +289,7 @@ fn status_event(e: ProviderStatus) -> StatusEvent {
     };
     StatusEvent {
         our_id: e.callback_data.as_deref().and_then(|c| c.parse().ok()),
+        account_id: None,
         provider_message_id: e.provider_message_id,
         status,
         at: e.timestamp.naive_utc(),

@@ -1,4 +1,5 @@
-//! HTTP handlers, one folder per resource, all under `/api/v1` except the system probes.
+//! HTTP handlers, one folder per resource, all under `/api/v1` except the system probes
+//! and the provider webhooks.
 
 pub mod accounts;
 pub mod admin;
@@ -12,6 +13,7 @@ pub mod system;
 pub mod templates;
 pub mod users;
 pub mod webhook_endpoints;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -19,6 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Registers every documented route.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(system::configure);
+    cfg.configure(webhooks::configure);
     cfg.service(
         scope::scope("/api/v1")
             .configure(auth::configure)
@@ -31,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(messages::configure)
             .configure(analytics::configure)
             .configure(webhook_endpoints::configure)
+            .configure(webhooks::events::configure)
             .configure(admin::configure),
     );
 }

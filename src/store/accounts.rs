@@ -211,3 +211,21 @@ pub fn all_active(conn: &mut DbConn) -> QueryResult<Vec<Account>> {
         .select(Account::as_select())
         .load(conn)
 }
+
+/// The account a webhook URL names, in any tenant (webhook keys are unique).
+pub fn by_webhook_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<Account>> {
+    accounts::table.filter(accounts::webhook_key.eq(key)).select(Account::as_select()).first(conn).optional()
+}
+
+/// Accounts holding a WABA id, in any tenant (a platform webhook names the WABA).
+pub fn by_waba_id(conn: &mut DbConn, waba_id: &str) -> QueryResult<Vec<Account>> {
+    accounts::table.filter(accounts::waba_id.eq(waba_id)).select(Account::as_select()).load(conn)
+}
+
+/// Suspends an account (the provider disabled or deleted it).
+pub fn suspend(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::status.eq("suspended"), accounts::updated_at.eq(now())))
+        .execute(conn)
+        .map(|_| ())
+}

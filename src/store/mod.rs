@@ -15,3 +15,4 @@ pub mod tenants;
 pub mod usage;
 pub mod users;
 pub mod webhook_endpoints;
+pub mod webhook_events;

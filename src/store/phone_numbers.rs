@@ -218,3 +218,21 @@ pub fn provider_id_taken(conn: &mut DbConn, provider_id: &str) -> QueryResult<bo
 pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<PhoneNumberRow>> {
     phone_numbers::table.find(id).select(PhoneNumberRow::as_select()).first(conn).optional()
 }
+
+/// The number with this provider id, in any tenant (provider ids are unique across tenants).
+pub fn by_provider_id(conn: &mut DbConn, provider_id: &str) -> QueryResult<Option<PhoneNumberRow>> {
+    phone_numbers::table
+        .filter(phone_numbers::provider_phone_number_id.eq(provider_id))
+        .select(PhoneNumberRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every number of an account, for background workers acting on the system's behalf.
+pub fn of_account(conn: &mut DbConn, account: i64) -> QueryResult<Vec<PhoneNumberRow>> {
+    phone_numbers::table
+        .filter(phone_numbers::account_id.eq(account))
+        .order(phone_numbers::id.asc())
+        .select(PhoneNumberRow::as_select())
+        .load(conn)
+}

@@ -56,6 +56,8 @@ pub struct StatusEvent {
     pub provider_message_id: String,
     /// Our message id, from the callback data, when the provider echoed it.
     pub our_id: Option<i64>,
+    /// Only messages of this account match (a webhook speaks for one account).
+    pub account_id: Option<i64>,
     pub status: Status,
     pub at: chrono::NaiveDateTime,
     pub error_code: Option<String>,
@@ -65,17 +67,19 @@ pub struct StatusEvent {
 
 /// Finds the message by our id (reconciling `unknown` ones) or by the provider's id.
 fn find(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<Option<Message>> {
+    let in_scope = |m: &Message| e.account_id.is_none_or(|a| a == m.account_id);
     if let Some(id) = e.our_id {
-        let m = messages::table.find(id).select(Message::as_select()).first(conn).optional()?;
+        let m = messages::table.find(id).select(Message::as_select()).first(conn).optional()?.filter(in_scope);
         if m.as_ref().is_some_and(|m| m.provider_message_id.as_deref().is_none_or(|p| p == e.provider_message_id)) {
             return Ok(m);
         }
     }
-    messages::table
+    let m = messages::table
         .filter(messages::provider_message_id.eq(&e.provider_message_id))
         .select(Message::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(m.filter(in_scope))
 }
 
 /// Applies one event; returns whether the message changed. Call in a write transaction.

@@ -175,7 +175,16 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
         }
     }
     assert_eq!(by_status.get("sent").copied().unwrap_or(0) + by_status.get("unknown").copied().unwrap_or(0), MESSAGES);
-    assert!(by_status.get("unknown").copied().unwrap_or(0) <= 128, "too many unknown: {by_status:?}");
+    // A message is claimed only when a send slot is free (64 by default), so at most that many
+    // can be `unknown` without having reached the provider; the other `unknown` ones did reach it
+    // and only their outcome was not yet written when the process died.
+    let unknown_unsent = messages
+        .iter()
+        .filter(|m| {
+            m["status"] == "unknown" && !received.contains_key(m["recipient"].as_str().unwrap().trim_start_matches('+'))
+        })
+        .count();
+    assert!(unknown_unsent <= 64, "{unknown_unsent} messages were claimed without a free send slot: {by_status:?}");
     for to in received.keys() {
         let m =
             messages.iter().find(|m| m["recipient"].as_str().unwrap().trim_start_matches('+') == to.as_str()).unwrap();

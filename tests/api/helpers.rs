@@ -120,6 +120,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         meta_api_version: "v23.0".into(),
         meta_app_id: None,
         meta_app_secret: None,
+        meta_verify_token: None,
         tata_base_url: "http://127.0.0.1:9".into(),
         allow_signup: true,
         db_pool_size: 4,

@@ -96,8 +96,22 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     })
     .await
     .unwrap();
+    let inbound = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "4242424242"}, "messages": [{"from": "14155550166", "id": "wamid.alpha", "timestamp": "1700000000", "type": "text", "text": {"body": "alpha-inbound"}}]}}]}]}).to_string();
+    let url = setup["account"]["webhook_url"].as_str().unwrap();
+    let signature = hex::encode(wabahub::providers::meta::signature::sign("app-secret-123456", inbound.as_bytes()));
+    let delivered = app
+        .client
+        .post(app.url(&url[url.find("/webhooks/").unwrap()..]))
+        .header("x-hub-signature-256", format!("sha256={signature}"))
+        .body(inbound)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delivered.status(), 200);
+    let event = app.get("/api/v1/webhook-events", &a.token).await.expect(200)["data"][0]["id"].as_i64().unwrap();
     let markers = [
         "alpha-hooks.example.com",
+        "alpha-inbound",
         "alpha-owner",
         "alpha-member",
         "alpha-key",
@@ -126,6 +140,8 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             endpoint
         } else if path.starts_with("/api/v1/messages/") {
             message["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/webhook-events/") {
+            event
         } else {
             a.id
         };

@@ -19,3 +19,4 @@ mod schema;
 mod setup;
 mod templates;
 mod users;
+mod webhooks;

@@ -1,0 +1,128 @@
+//! Storing a received body: its kind, its dedupe key, and, for the platform app, the account
+//! each change belongs to (changes for numbers nobody holds are quarantined).
+
+use std::collections::BTreeMap;
+
+use diesel::QueryResult;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::db::{DbConn, now};
+use crate::store::accounts::{self, Account};
+use crate::store::phone_numbers;
+use crate::store::webhook_events::{self, NewEvent};
+
+/// The `entry[]` of a body.
+pub fn entries(body: &Value) -> &[Value] {
+    body["entry"].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The `changes[]` of an entry.
+pub fn changes(entry: &Value) -> &[Value] {
+    entry["changes"].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The `field` of every change when they agree, `mixed` when not, `empty` without changes.
+pub fn kind(body: &Value) -> String {
+    let mut fields = entries(body).iter().flat_map(changes).map(|c| c["field"].as_str().unwrap_or("unknown"));
+    match fields.next() {
+        None => "empty".into(),
+        Some(first) if fields.all(|f| f == first) => first.into(),
+        Some(_) => "mixed".into(),
+    }
+}
+
+/// The SHA-256 of the raw body within a scope: the same body delivered again has the same key.
+pub fn dedupe_key(scope: &str, raw: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(scope.as_bytes());
+    h.update(b"\n");
+    h.update(raw);
+    hex::encode(h.finalize())
+}
+
+fn event(owner: Option<(i64, i64)>, provider: &str, scope: &str, raw: &[u8], body: &Value) -> NewEvent {
+    NewEvent {
+        tenant_id: owner.map(|o| o.0),
+        account_id: owner.map(|o| o.1),
+        provider: provider.into(),
+        kind: kind(body),
+        dedupe_key: dedupe_key(scope, raw),
+        signature_valid: true,
+        quarantined: owner.is_none(),
+        payload: String::from_utf8_lossy(raw).into_owned(),
+        received_at: now(),
+    }
+}
+
+/// Stores a verified body for one account; `None` when it was already stored.
+pub fn store_for(conn: &mut DbConn, account: &Account, raw: &[u8], body: &Value) -> QueryResult<Option<i64>> {
+    let scope = format!("account:{}", account.id);
+    webhook_events::insert(conn, &event(Some((account.tenant_id, account.id)), &account.provider, &scope, raw, body))
+}
+
+/// The (tenant, account) a platform change belongs to: by its phone number id, else by the
+/// entry's WABA id when exactly one account holds it.
+fn owner(conn: &mut DbConn, entry: &Value, change: &Value) -> QueryResult<Option<(i64, i64)>> {
+    let pid = change.pointer("/value/metadata/phone_number_id").and_then(Value::as_str);
+    if let Some(pid) = pid {
+        return Ok(phone_numbers::by_provider_id(conn, pid)?.map(|p| (p.tenant_id, p.account_id)));
+    }
+    let Some(waba) = entry["id"].as_str() else { return Ok(None) };
+    let holders = accounts::by_waba_id(conn, waba)?;
+    Ok(match holders.as_slice() {
+        [a] => Some((a.tenant_id, a.id)),
+        _ => None,
+    })
+}
+
+/// Stores a verified platform-app body: one event per owning account holding only its changes,
+/// and one quarantined event with the changes nobody owns. Returns the ids of new events.
+pub fn store_platform(conn: &mut DbConn, raw: &[u8], body: &Value) -> QueryResult<Vec<i64>> {
+    let mut parts: BTreeMap<Option<(i64, i64)>, Vec<Value>> = BTreeMap::new();
+    for entry in entries(body) {
+        let mut by_owner: BTreeMap<Option<(i64, i64)>, Vec<Value>> = BTreeMap::new();
+        for change in changes(entry) {
+            by_owner.entry(owner(conn, entry, change)?).or_default().push(change.clone());
+        }
+        for (who, changes) in by_owner {
+            let mut part = entry.clone();
+            part["changes"] = Value::Array(changes);
+            parts.entry(who).or_default().push(part);
+        }
+    }
+    let mut ids = Vec::new();
+    for (who, entries) in parts {
+        let part = json!({ "object": body["object"], "entry": entries });
+        let text = part.to_string();
+        let scope = match who {
+            Some((_, account)) => format!("platform:{account}"),
+            None => "platform:quarantine".into(),
+        };
+        let new =
+            NewEvent { dedupe_key: dedupe_key(&scope, raw), ..event(who, "meta", &scope, text.as_bytes(), &part) };
+        ids.extend(webhook_events::insert(conn, &new)?);
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_the_field_when_all_changes_agree() {
+        let one = json!({"entry": [{"changes": [{"field": "messages"}]}, {"changes": [{"field": "messages"}]}]});
+        assert_eq!(kind(&one), "messages");
+        let two = json!({"entry": [{"changes": [{"field": "messages"}, {"field": "account_update"}]}]});
+        assert_eq!(kind(&two), "mixed");
+        assert_eq!(kind(&json!({"entry": []})), "empty");
+    }
+
+    #[test]
+    fn dedupe_keys_depend_on_scope_and_exact_bytes() {
+        assert_eq!(dedupe_key("account:1", b"{}"), dedupe_key("account:1", b"{}"));
+        assert_ne!(dedupe_key("account:1", b"{}"), dedupe_key("account:2", b"{}"));
+        assert_ne!(dedupe_key("account:1", b"{}"), dedupe_key("account:1", b"{ }"));
+    }
+}
