@@ -152,6 +152,11 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
     diesel::update(messages::table.find(mid)).set(messages::provider_message_id.eq(id)).execute(conn)?;
     add_event(conn, mid, "received", None)?;
     usage::add(conn, t.tenant, t.account, at.date(), usage::Counts { inbound: 1, ..Default::default() })?;
+    let data = json!({
+        "message_id": mid, "account_id": t.account, "phone_number_id": phone.id, "from": new.recipient,
+        "type": new.kind, "provider_message_id": id, "message": m,
+    });
+    crate::relay::emit(conn, TenantId(t.tenant), "message.inbound", data)?;
     Ok(())
 }
 
@@ -195,7 +200,13 @@ fn template(conn: &mut DbConn, t: &Target, field: &str, v: &Value) -> Result<(),
             changes.category = Some(new.to_string());
         }
     }
-    crate::store::templates::update(conn, tpl.id, changes)?;
+    let tpl = crate::store::templates::update(conn, tpl.id, changes)?;
+    let data = json!({
+        "template_id": tpl.id, "account_id": tpl.account_id, "name": tpl.name, "language": tpl.language,
+        "status": tpl.status, "category": tpl.category, "previous_category": tpl.previous_category,
+        "rejection_reason": tpl.rejection_reason, "quality_score": tpl.quality_score,
+    });
+    crate::relay::emit(conn, TenantId(t.tenant), "template.updated", data)?;
     Ok(())
 }
 
@@ -227,6 +238,9 @@ fn phone_quality(conn: &mut DbConn, t: &Target, v: &Value) -> Result<(), Failure
         ..Default::default()
     };
     phone_numbers::update(conn, TenantId(t.tenant), phone.id, changes)?;
+    let data =
+        json!({"phone_number_id": phone.id, "account_id": t.account, "quality_rating": rating, "event": v["event"]});
+    crate::relay::emit(conn, TenantId(t.tenant), "phone_number.quality", data)?;
     if rating == Some("RED") {
         let details =
             json!({ "source": "webhook", "phone_number_id": phone.id, "quality_rating": "RED", "event": v["event"] });

@@ -310,3 +310,61 @@ async fn rotate_keys_re_encrypts_endpoint_secrets() {
     let newest = wabahub::crypto::Vault::new(&settings.fernet_keys[..1]).unwrap();
     assert_eq!(newest.decrypt(&after).unwrap(), created["secret"].as_str().unwrap());
 }
+
+#[actix_web::test]
+async fn inbound_messages_and_template_updates_are_relayed() {
+    let app = relay_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    let fake = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/in")).respond_with(ResponseTemplate::new(204)).mount(&fake).await;
+    let endpoint =
+        create(&app, &t.token, &format!("{}/in", fake.uri()), &["message.inbound", "template.updated"]).await;
+    let secret = endpoint["secret"].as_str().unwrap().to_string();
+    let tpl = app
+        .post(&format!("/api/v1/accounts/{account}/templates"), &t.token, crate::templates::order_update())
+        .await
+        .expect(201);
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+        {"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "x"},
+            "messages": [{"from": "919876543210", "id": "wamid.IN1", "timestamp": "1700000000", "type": "text", "text": {"body": "hello"}}]}},
+        {"field": "message_template_status_update", "value": {"event": "APPROVED", "message_template_name": "order_update", "message_template_language": "en_US"}}
+    ]}]})
+    .to_string();
+    let acc = app.get(&format!("/api/v1/accounts/{account}"), &t.token).await.expect(200);
+    let url = acc["webhook_url"].as_str().unwrap();
+    let sig = hex::encode(wabahub::providers::meta::signature::sign(
+        wabahub::providers::sandbox::SANDBOX_APP_SECRET,
+        body.as_bytes(),
+    ));
+    let res = app
+        .client
+        .post(app.url(&url[url.find("/webhooks/").unwrap()..]))
+        .header("x-hub-signature-256", format!("sha256={sig}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let got = received(&fake, 2).await;
+    let mut types = Vec::new();
+    for req in &got {
+        verify(req, &secret);
+        let event: Value = serde_json::from_slice(&req.body).unwrap();
+        types.push(event["type"].as_str().unwrap().to_string());
+        match event["type"].as_str().unwrap() {
+            "message.inbound" => {
+                assert_eq!(event["data"]["from"], "+919876543210");
+                assert_eq!(event["data"]["message"]["text"]["body"], "hello");
+            }
+            "template.updated" => {
+                assert_eq!(event["data"]["template_id"], tpl["id"]);
+                assert_eq!(event["data"]["status"], "APPROVED");
+            }
+            other => panic!("unexpected event {other}"),
+        }
+    }
+    types.sort();
+    assert_eq!(types, ["message.inbound", "template.updated"]);
+}
