@@ -115,6 +115,13 @@ pub struct BotSettings {
     #[validate(custom(function = "validate_timezone"))]
     #[schema(example = "Asia/Kolkata")]
     pub timezone: Option<String>,
+    /// Reply sent outside business hours (when auto-reply is on).
+    #[validate(length(min = 1, max = 4096))]
+    pub out_of_hours_message: Option<String>,
+    /// Words that opt a contact out, besides STOP and UNSUBSCRIBE (matched whole, any case).
+    #[serde(default)]
+    #[validate(length(max = 20))]
+    pub opt_out_keywords: Vec<String>,
 }
 
 fn validate_clock(v: &str) -> Result<(), ValidationError> {

@@ -7,12 +7,14 @@ use serde_json::{Value, json};
 use crate::db::schema::{messages, templates};
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
+use crate::domain::account::BotSettings;
 use crate::store::health_logs::{self, Check};
 use crate::store::messages::{NewMessage, add_event};
 use crate::store::phone_numbers::{self, PhoneNumberChanges};
 use crate::store::statuses::{self, Status, StatusEvent};
 use crate::store::templates::{Template, TemplateChanges};
 use crate::store::{accounts, usage};
+use crate::webhooks::bot;
 
 /// The account an event speaks for.
 #[derive(Clone, Copy, Debug)]
@@ -131,13 +133,23 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
         None => phone_numbers::default_for(conn, TenantId(t.tenant), t.account)?
             .ok_or_else(|| Failure("the account has no phone number to receive on".into()))?,
     };
+    let sender = crate::domain::phone::e164(&format!("+{}", from.trim_start_matches('+')));
+    let earlier: i64 = messages::table
+        .filter(
+            messages::account_id
+                .eq(t.account)
+                .and(messages::direction.eq("inbound"))
+                .and(messages::recipient.eq(&sender)),
+        )
+        .count()
+        .get_result(conn)?;
     let (at, ts) = (timestamp(m), now());
     let new = NewMessage {
         tenant_id: t.tenant,
         account_id: t.account,
         phone_number_id: phone.id,
         direction: "inbound".into(),
-        recipient: crate::domain::phone::e164(&format!("+{}", from.trim_start_matches('+'))),
+        recipient: sender.clone(),
         kind: text(m, "type").unwrap_or("unknown").to_string(),
         payload: m.to_string(),
         status: "received".into(),
@@ -157,6 +169,54 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
         "type": new.kind, "provider_message_id": id, "message": m,
     });
     crate::relay::emit(conn, TenantId(t.tenant), "message.inbound", data)?;
+    answer(conn, t, phone.id, &sender, m, earlier == 0)
+}
+
+/// Handles opt-out keywords and the account's automatic replies for one inbound message; a reply
+/// is queued in the outbox like any other message.
+fn answer(
+    conn: &mut DbConn,
+    t: &Target,
+    phone: i64,
+    sender: &str,
+    m: &Value,
+    first_contact: bool,
+) -> Result<(), Failure> {
+    let account = accounts::by_id(conn, t.account)?.ok_or_else(|| Failure("the account is gone".into()))?;
+    let bot: BotSettings = serde_json::from_str(&account.bot_settings).unwrap_or_default();
+    let tenant = TenantId(t.tenant);
+    let body = m.pointer("/text/body").or_else(|| m.pointer("/button/text")).and_then(Value::as_str);
+    let reply = match body {
+        Some(text) if bot::is_opt_out(&bot, text) => {
+            let added = crate::store::opt_outs::add(conn, tenant, sender, "keyword", Some(text.trim()))?;
+            added.then(|| bot::OPT_OUT_ACK.to_string())
+        }
+        _ if crate::store::opt_outs::contains(conn, tenant, sender)? => None,
+        _ => bot::reply(&bot, first_contact, chrono::Utc::now()),
+    };
+    let Some(text) = reply else { return Ok(()) };
+    let body =
+        crate::providers::MessageBody::Text(crate::providers::message::TextBody { body: text, preview_url: false });
+    let ts = now();
+    crate::store::messages::enqueue(
+        conn,
+        NewMessage {
+            tenant_id: t.tenant,
+            account_id: t.account,
+            phone_number_id: phone,
+            direction: "outbound".into(),
+            recipient: sender.to_string(),
+            kind: "text".into(),
+            payload: serde_json::to_string(&body).unwrap_or_default(),
+            status: "queued".into(),
+            next_attempt_at: ts,
+            idempotency_key: None,
+            campaign_id: None,
+            template_name: None,
+            created_at: ts,
+            updated_at: ts,
+        },
+    )?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! applies every change of every entry, each on its own, recording what failed.
 
 pub mod apply;
+pub mod bot;
 pub mod ingest;
 
 use std::time::Duration;

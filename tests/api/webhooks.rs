@@ -463,3 +463,55 @@ async fn events_are_filtered_reprocessed_and_invisible_to_other_tenants() {
         .problem(404, "not_found");
     app.get(&format!("/api/v1/webhook-events?account_id={account}"), &other.token).await.expect(200);
 }
+
+/// An inbound text from `from` to a sandbox account, as Meta would post it.
+fn inbound_text(from: &str, id: &str, body: &str) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": "none"},
+        "messages": [{"from": from, "id": id, "timestamp": "1700000000", "type": "text", "text": {"body": body}}]}}]}]})
+}
+
+/// The outbound texts the account queued to `to`, oldest first.
+async fn replies_to(app: &TestApp, token: &str, to: &str) -> Vec<String> {
+    let list = app
+        .get(&format!("/api/v1/messages?direction=outbound&recipient={}", to.replace('+', "%2B")), token)
+        .await
+        .expect(200);
+    let mut texts: Vec<String> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message"]["body"].as_str().unwrap_or_default().to_string())
+        .collect();
+    texts.reverse();
+    texts
+}
+
+#[actix_web::test]
+async fn opt_out_keywords_and_bot_replies() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = crate::messages::sandbox_account(&app, &t.token).await;
+    let bot = json!({"bot_settings": {"enable_auto_reply": true, "greeting_message": "Welcome!", "fallback_message": "An agent will reply soon.", "opt_out_keywords": ["band karo"]}});
+    let acc = app.patch(&format!("/api/v1/accounts/{account}"), &t.token, bot).await.expect(200);
+    let url = acc["webhook_url"].as_str().unwrap();
+    let path = &url[url.find("/webhooks/").unwrap()..];
+    let secret = wabahub::providers::sandbox::SANDBOX_APP_SECRET;
+
+    deliver_signed(&app, path, secret, &inbound_text("919876543210", "wamid.A1", "hi")).await;
+    deliver_signed(&app, path, secret, &inbound_text("919876543210", "wamid.A2", "price?")).await;
+    drained(&app, &t.token).await;
+    assert_eq!(replies_to(&app, &t.token, "+919876543210").await, ["Welcome!", "An agent will reply soon."]);
+
+    deliver_signed(&app, path, secret, &inbound_text("919876543211", "wamid.B1", "Band Karo")).await;
+    deliver_signed(&app, path, secret, &inbound_text("919876543211", "wamid.B2", "STOP")).await;
+    deliver_signed(&app, path, secret, &inbound_text("919876543211", "wamid.B3", "hello?")).await;
+    drained(&app, &t.token).await;
+    let acks = replies_to(&app, &t.token, "+919876543211").await;
+    assert_eq!(acks.len(), 1, "acknowledged once, and no bot reply to an opted-out contact: {acks:?}");
+    assert!(acks[0].contains("unsubscribed"));
+    let body = json!({"to": "+919876543211", "message": {"type": "text", "body": "offer"}});
+    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, body)
+        .await
+        .problem(409, "recipient_opted_out");
+}
