@@ -29,6 +29,7 @@ use crate::error::Problem;
         (name = "templates", description = "Message templates: drafts, linting, approval, sync"),
         (name = "flows", description = "WhatsApp Flows"),
         (name = "messages", description = "Sending through the outbox, and message history"),
+        (name = "conversations", description = "Contacts and the messages exchanged with them"),
         (name = "analytics", description = "Dashboards from the daily rollups"),
         (name = "webhook-endpoints", description = "Signed event delivery to tenants' URLs, with retries, a log and replay"),
         (name = "webhooks", description = "Provider webhooks in, and the stored events"),

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod analytics;
 pub mod api_keys;
 pub mod auth;
+pub mod conversations;
 pub mod flows;
 pub mod messages;
 pub mod phone_numbers;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(templates::configure)
             .configure(flows::configure)
             .configure(messages::configure)
+            .configure(conversations::configure)
             .configure(analytics::configure)
             .configure(webhook_endpoints::configure)
             .configure(webhooks::events::configure)

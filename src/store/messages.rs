@@ -214,3 +214,11 @@ pub fn release_waiting(conn: &mut DbConn, account: i64) -> QueryResult<usize> {
         .set(messages::next_attempt_at.eq(now()))
         .execute(conn)
 }
+
+/// The tenant's messages with these ids.
+pub fn by_ids(conn: &mut DbConn, tenant: TenantId, ids: &[i64]) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(messages::tenant_id.eq(tenant.0).and(messages::id.eq_any(ids)))
+        .select(Message::as_select())
+        .load(conn)
+}

@@ -515,3 +515,38 @@ async fn opt_out_keywords_and_bot_replies() {
         .await
         .problem(409, "recipient_opted_out");
 }
+
+#[actix_web::test]
+async fn conversations_list_contacts_with_their_window() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = crate::messages::sandbox_account(&app, &t.token).await;
+    let acc = app.get(&format!("/api/v1/accounts/{account}"), &t.token).await.expect(200);
+    let url = acc["webhook_url"].as_str().unwrap();
+    let path = &url[url.find("/webhooks/").unwrap()..];
+    deliver_signed(
+        &app,
+        path,
+        wabahub::providers::sandbox::SANDBOX_APP_SECRET,
+        &inbound_text("919876543210", "wamid.C1", "hi"),
+    )
+    .await;
+    drained(&app, &t.token).await;
+    let body = json!({"to": "+919876543299", "message": {"type": "text", "body": "hello"}});
+    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, body).await.expect(202);
+    let list = app.get("/api/v1/conversations", &t.token).await.expect(200);
+    let data = list["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[0]["contact"], "+919876543299");
+    assert_eq!(data[0]["service_window_open"], false);
+    assert_eq!(data[1]["contact"], "+919876543210");
+    assert_eq!(data[1]["service_window_open"], true);
+    assert_eq!(data[1]["last_message"]["direction"], "inbound");
+    let page = app.get("/api/v1/conversations?limit=1", &t.token).await.expect(200);
+    let next = page["next_cursor"].as_str().unwrap();
+    let rest = app.get(&format!("/api/v1/conversations?limit=1&cursor={next}"), &t.token).await.expect(200);
+    assert_eq!(rest["data"][0]["contact"], "+919876543210");
+    let msgs = app.get("/api/v1/conversations/+919876543210/messages", &t.token).await.expect(200);
+    assert_eq!(msgs["data"][0]["message"]["text"]["body"], "hi");
+    app.get("/api/v1/conversations/12345/messages", &t.token).await.problem(422, "validation_failed");
+}

@@ -1,0 +1,52 @@
+//! Conversations: the contacts a tenant exchanged messages with, newest activity first.
+
+use diesel::dsl::max;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::messages;
+use crate::domain::TenantId;
+use crate::pagination::Page;
+
+/// (contact, id of the latest message with them), newest first; `Page::before` is a message id.
+pub fn contacts(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    account: Option<i64>,
+    page: Page,
+) -> QueryResult<Vec<(String, i64)>> {
+    let mut q = messages::table
+        .filter(messages::tenant_id.eq(tenant.0))
+        .group_by(messages::recipient)
+        .select((messages::recipient, max(messages::id)))
+        .order(max(messages::id).desc())
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(a) = account {
+        q = q.filter(messages::account_id.eq(a));
+    }
+    if let Some(before) = page.before {
+        q = q.having(max(messages::id).lt(before));
+    }
+    let rows: Vec<(String, Option<i64>)> = q.load(conn)?;
+    Ok(rows.into_iter().filter_map(|(r, id)| id.map(|id| (r, id))).collect())
+}
+
+/// When each of these contacts last wrote to the tenant.
+pub fn last_inbound(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    contacts: &[String],
+) -> QueryResult<Vec<(String, chrono::NaiveDateTime)>> {
+    let rows: Vec<(String, Option<chrono::NaiveDateTime>)> = messages::table
+        .filter(
+            messages::tenant_id
+                .eq(tenant.0)
+                .and(messages::direction.eq("inbound"))
+                .and(messages::recipient.eq_any(contacts)),
+        )
+        .group_by(messages::recipient)
+        .select((messages::recipient, max(messages::created_at)))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(r, t)| t.map(|t| (r, t))).collect())
+}
