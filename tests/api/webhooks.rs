@@ -550,3 +550,20 @@ async fn conversations_list_contacts_with_their_window() {
     assert_eq!(msgs["data"][0]["message"]["text"]["body"], "hi");
     app.get("/api/v1/conversations/12345/messages", &t.token).await.problem(422, "validation_failed");
 }
+
+#[actix_web::test]
+async fn webhook_bodies_may_be_up_to_three_megabytes() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = crate::messages::sandbox_account(&app, &t.token).await;
+    let acc = app.get(&format!("/api/v1/accounts/{account}"), &t.token).await.expect(200);
+    let url = acc["webhook_url"].as_str().unwrap();
+    let path = &url[url.find("/webhooks/").unwrap()..];
+    let secret = wabahub::providers::sandbox::SANDBOX_APP_SECRET;
+    let mut big = inbound_text("919876543210", "wamid.BIG", "hi");
+    big["padding"] = json!("x".repeat(2 * 1024 * 1024));
+    deliver_signed(&app, path, secret, &big).await;
+    big["padding"] = json!("x".repeat(3 * 1024 * 1024));
+    let text = big.to_string();
+    deliver(&app, path, &text, Some(signature(secret, &text))).await.problem(413, "payload_too_large");
+}

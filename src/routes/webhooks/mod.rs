@@ -15,12 +15,19 @@ use crate::store;
 use crate::store::accounts::Account;
 use crate::webhooks::ingest;
 
+/// Meta batches up to 3 MB of updates in one POST; provider webhooks may be that large.
+const WEBHOOK_MAX_BYTES: usize = 3 * 1024 * 1024;
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(verify_platform_webhook)
-        .service(receive_platform_webhook)
-        .service(verify_meta_webhook)
-        .service(receive_meta_webhook)
-        .service(receive_tata_webhook);
+    cfg.service(
+        utoipa_actix_web::scope::scope("/webhooks")
+            .app_data(web::PayloadConfig::new(WEBHOOK_MAX_BYTES))
+            .service(verify_platform_webhook)
+            .service(receive_platform_webhook)
+            .service(verify_meta_webhook)
+            .service(receive_meta_webhook)
+            .service(receive_tata_webhook),
+    );
 }
 
 /// The query of Meta's verification request.
@@ -96,7 +103,7 @@ async fn store_body(state: &AppState, account: Account, raw: web::Bytes) -> ApiR
     (status = 200, description = "the challenge", body = String, content_type = "text/plain"),
     (status = 403, description = "wrong mode or token", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
-#[get("/webhooks/meta")]
+#[get("/meta")]
 pub async fn verify_platform_webhook(state: web::Data<AppState>, q: web::Query<Handshake>) -> ApiResult<HttpResponse> {
     handshake(&q, state.settings.meta_verify_token.as_deref())
 }
@@ -108,7 +115,7 @@ pub async fn verify_platform_webhook(state: web::Data<AppState>, q: web::Query<H
     (status = 400, description = "not a JSON object", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "missing or invalid X-Hub-Signature-256", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
-#[post("/webhooks/meta")]
+#[post("/meta")]
 pub async fn receive_platform_webhook(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -132,7 +139,7 @@ pub async fn receive_platform_webhook(
     (status = 403, description = "wrong mode or token", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "unknown webhook key", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
-#[get("/webhooks/meta/{account_key}")]
+#[get("/meta/{account_key}")]
 pub async fn verify_meta_webhook(
     state: web::Data<AppState>,
     key: web::Path<String>,
@@ -149,7 +156,7 @@ pub async fn verify_meta_webhook(
     (status = 401, description = "missing or invalid X-Hub-Signature-256", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "unknown webhook key", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
-#[post("/webhooks/meta/{account_key}")]
+#[post("/meta/{account_key}")]
 pub async fn receive_meta_webhook(
     state: web::Data<AppState>,
     key: web::Path<String>,
@@ -172,7 +179,7 @@ pub async fn receive_meta_webhook(
     (status = 401, description = "missing or wrong token", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "unknown webhook key, or not a Tata account's", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
-#[post("/webhooks/tata/{account_key}")]
+#[post("/tata/{account_key}")]
 pub async fn receive_tata_webhook(
     state: web::Data<AppState>,
     key: web::Path<String>,
