@@ -12,6 +12,7 @@ use crate::extract::ValidatedJson;
 use crate::pagination::{PageQuery, Paginated};
 use crate::routes::utc;
 use crate::state::AppState;
+use crate::store::accounts::Account;
 use crate::store::flows::Flow;
 use crate::{remote, store};
 
@@ -119,6 +120,13 @@ async fn flow(state: &AppState, tenant: TenantId, account: i64, id: i64) -> ApiR
     state.db.run(move |c| store::flows::get(c, tenant, account, id)).await?.ok_or_else(|| ApiError::not_found("flow"))
 }
 
+/// The account and flow a write names, for an owner or admin.
+async fn writable(state: &AppState, auth: &AuthContext, (id, fid): (i64, i64)) -> ApiResult<(Account, Flow)> {
+    auth.require_admin()?;
+    let a = crate::routes::accounts::load(state, auth.tenant_id, id).await?;
+    Ok((a, flow(state, auth.tenant_id, id, fid).await?))
+}
+
 /// An account's flows, newest first.
 #[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), PageQuery), responses((status = 200, body = Paginated<FlowOut>)))]
 #[get("/accounts/{id}/flows")]
@@ -174,10 +182,7 @@ pub async fn upload_flow_json(
     path: web::Path<(i64, i64)>,
     body: ValidatedJson<FlowJson>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
-    let (id, fid) = path.into_inner();
-    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
-    let f = flow(&state, auth.tenant_id, id, fid).await?;
+    let (a, f) = writable(&state, &auth, path.into_inner()).await?;
     if f.status == "DEPRECATED" {
         return Err(ApiError::conflict("flow_deprecated", "a deprecated flow cannot change"));
     }
@@ -193,10 +198,7 @@ pub async fn publish_flow(
     auth: AuthContext,
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
-    let (id, fid) = path.into_inner();
-    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
-    let f = flow(&state, auth.tenant_id, id, fid).await?;
+    let (a, f) = writable(&state, &auth, path.into_inner()).await?;
     if f.status != "DRAFT" {
         return Err(ApiError::conflict(
             "flow_not_draft",
@@ -217,10 +219,7 @@ pub async fn deprecate_flow(
     auth: AuthContext,
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
-    let (id, fid) = path.into_inner();
-    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
-    let f = flow(&state, auth.tenant_id, id, fid).await?;
+    let (a, f) = writable(&state, &auth, path.into_inner()).await?;
     if f.status == "DRAFT" || f.status == "DEPRECATED" {
         return Err(ApiError::conflict(
             "flow_not_published",
@@ -238,10 +237,7 @@ pub async fn delete_flow(
     auth: AuthContext,
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
-    let (id, fid) = path.into_inner();
-    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
-    let f = flow(&state, auth.tenant_id, id, fid).await?;
+    let (a, f) = writable(&state, &auth, path.into_inner()).await?;
     if f.status != "DRAFT" {
         return Err(ApiError::conflict("flow_not_draft", "only DRAFT flows can be deleted; deprecate a published one"));
     }

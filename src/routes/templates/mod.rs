@@ -37,6 +37,13 @@ async fn template(state: &AppState, tenant: TenantId, account: i64, id: i64) -> 
         .ok_or_else(|| ApiError::not_found("template"))
 }
 
+/// The account and template a write names, for an owner or admin.
+async fn writable(state: &AppState, auth: &AuthContext, (id, tid): (i64, i64)) -> ApiResult<(Account, Template)> {
+    auth.require_admin()?;
+    let a = crate::routes::accounts::load(state, auth.tenant_id, id).await?;
+    Ok((a, template(state, auth.tenant_id, id, tid).await?))
+}
+
 fn check(draft: &TemplateDraft, a: &Account) -> ApiResult<()> {
     let errors = lint(draft, ProviderKind::parse(&a.provider));
     if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
@@ -145,10 +152,8 @@ pub async fn update_template(
     path: web::Path<(i64, i64)>,
     body: ValidatedJson<TemplateDraft>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
-    let ((id, tid), draft) = (path.into_inner(), body.0);
-    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
-    let t = template(&state, auth.tenant_id, id, tid).await?;
+    let ((a, t), draft) = (writable(&state, &auth, path.into_inner()).await?, body.0);
+    let tid = t.id;
     if t.status != "DRAFT" && t.status != "REJECTED" {
         return Err(ApiError::conflict(
             "template_not_editable",
@@ -175,13 +180,11 @@ pub async fn delete_template(
     auth: AuthContext,
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
-    let (id, tid) = path.into_inner();
-    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
-    let t = template(&state, auth.tenant_id, id, tid).await?;
+    let (a, t) = writable(&state, &auth, path.into_inner()).await?;
     if t.provider_template_id.is_some() {
         remote::delete_template(&state, &a, &t).await?;
     }
+    let tid = t.id;
     state.db.run(move |c| store::templates::delete(c, tid)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -198,10 +201,7 @@ pub async fn submit_template(
     auth: AuthContext,
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
-    let (id, tid) = path.into_inner();
-    let a = crate::routes::accounts::load(&state, auth.tenant_id, id).await?;
-    let t = template(&state, auth.tenant_id, id, tid).await?;
+    let (a, t) = writable(&state, &auth, path.into_inner()).await?;
     if t.status != "DRAFT" && t.status != "REJECTED" {
         return Err(ApiError::conflict("template_already_submitted", format!("the template is {}", t.status)));
     }
