@@ -29,12 +29,6 @@ fn digits(v: &str) -> Result<(), validator::ValidationError> {
     v.bytes().all(|b| b.is_ascii_digit()).then_some(()).ok_or_else(|| validator::ValidationError::new("not_numeric"))
 }
 
-fn six_digits(v: &str) -> Result<(), validator::ValidationError> {
-    (v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(())
-        .ok_or_else(|| validator::ValidationError::new("six_digits"))
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddedSignupRequest {
@@ -51,7 +45,7 @@ pub struct EmbeddedSignupRequest {
     #[validate(length(min = 1, max = 200))]
     pub name: Option<String>,
     /// Two-step PIN to register the number with (6 digits); a random one when omitted.
-    #[validate(custom(function = "six_digits"))]
+    #[validate(custom(function = "crate::domain::six_digits"))]
     pub pin: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 use super::PhoneNumberOut;
 use crate::auth::AuthContext;
@@ -16,17 +16,11 @@ use crate::store;
 use crate::store::accounts::Account;
 use crate::store::phone_numbers::{PhoneNumberChanges, PhoneNumberRow};
 
-fn six_digits(v: &str) -> Result<(), ValidationError> {
-    (v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(())
-        .ok_or_else(|| ValidationError::new("six_digits"))
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// The number's two-step verification PIN (6 digits; sets it when none exists yet).
-    #[validate(custom(function = "six_digits"))]
+    #[validate(custom(function = "crate::domain::six_digits"))]
     pub pin: String,
 }
 
@@ -53,7 +47,7 @@ fn default_language() -> String {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCodeRequest {
-    #[validate(custom(function = "six_digits"))]
+    #[validate(custom(function = "crate::domain::six_digits"))]
     pub code: String,
 }
 
