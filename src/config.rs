@@ -64,6 +64,10 @@ pub struct Settings {
     pub relay_retry_window_secs: u64,
     /// The first retry delay; later ones double (with jitter) up to an hour.
     pub relay_retry_base_ms: u64,
+    /// The country code given to national numbers in IVR logs and CSV imports (`9876543210` → `+919876543210`).
+    pub default_country_code: String,
+    /// How long a CTA click-tracking token stays valid.
+    pub cta_token_ttl_secs: i64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -175,6 +179,8 @@ impl Settings {
             relay_enabled: parse_bool("RELAY_ENABLED", true)?,
             relay_retry_window_secs: parse_var("RELAY_RETRY_WINDOW_SECS", 24 * 3600)?,
             relay_retry_base_ms: parse_var("RELAY_RETRY_BASE_MS", 10_000)?,
+            default_country_code: var("DEFAULT_COUNTRY_CODE").unwrap_or_else(|| "91".into()),
+            cta_token_ttl_secs: parse_var("CTA_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
         };
         settings.validate()?;
         Ok(settings)
@@ -192,6 +198,15 @@ impl Settings {
         }
         if self.outbox_batch < 1 || self.outbox_concurrency < 1 || self.outbox_max_attempts < 1 {
             bail!("OUTBOX_BATCH, OUTBOX_CONCURRENCY and OUTBOX_MAX_ATTEMPTS must be at least 1");
+        }
+        if self.default_country_code.is_empty()
+            || self.default_country_code.len() > 3
+            || !self.default_country_code.bytes().all(|b| b.is_ascii_digit())
+        {
+            bail!("DEFAULT_COUNTRY_CODE must be 1 to 3 digits, without +");
+        }
+        if self.cta_token_ttl_secs <= 0 {
+            bail!("CTA_TOKEN_TTL_SECS must be positive");
         }
         if self.relay_retry_base_ms == 0 {
             bail!("RELAY_RETRY_BASE_MS must be at least 1");

@@ -307,6 +307,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        name -> Text,
+        brochure_url -> Nullable<Text>,
+        deep_link_base_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_ivr_numbers (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        project_id -> BigInt,
+        number -> Text,
+    }
+}
+
+diesel::table! {
+    leads (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        project_id -> Nullable<BigInt>,
+        name -> Nullable<Text>,
+        phone -> Text,
+        source -> Text,
+        status -> Text,
+        stage -> Nullable<Text>,
+        follow_up -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lead_notes (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        lead_id -> BigInt,
+        source -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ivr_calls (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        caller_id_number -> Text,
+        call_to_number -> Text,
+        duration -> BigInt,
+        start_stamp -> Timestamp,
+        status -> Text,
+        lead_id -> Nullable<BigInt>,
+        project_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -322,6 +385,11 @@ diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_delivery_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(webhook_events -> accounts (account_id));
+diesel::joinable!(project_ivr_numbers -> projects (project_id));
+diesel::joinable!(leads -> projects (project_id));
+diesel::joinable!(lead_notes -> leads (lead_id));
+diesel::joinable!(ivr_calls -> leads (lead_id));
+diesel::joinable!(ivr_calls -> projects (project_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -343,4 +411,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_delivery_attempts,
     webhook_events,
+    projects,
+    project_ivr_numbers,
+    leads,
+    lead_notes,
+    ivr_calls,
 );

@@ -51,6 +51,25 @@ impl PhoneNumber {
         Ok(PhoneNumber(format!("+{digits}")))
     }
 
+    /// Reads a number as call logs and spreadsheets write it: E.164 as in `parse`, or national digits
+    /// (`9876543210`, `09876543210`) given the default country code, or digits already carrying it.
+    pub fn parse_national(input: &str, country_code: &str) -> Result<Self, PhoneError> {
+        let trimmed = input.trim();
+        if trimmed.starts_with('+') || trimmed.starts_with("00") {
+            return Self::parse(trimmed);
+        }
+        let digits: String = trimmed.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(PhoneError::Format);
+        }
+        let national = digits.strip_prefix('0').unwrap_or(&digits);
+        if national.len() == 10 {
+            Self::parse(&format!("+{country_code}{national}"))
+        } else {
+            Self::parse(&format!("+{digits}"))
+        }
+    }
+
     /// The E.164 string, with `+`.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -116,6 +135,17 @@ mod tests {
         }
         for bad in ["+915876543210", "+91987654321", "+9198765432101"] {
             assert_eq!(PhoneNumber::parse(bad), Err(PhoneError::India), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reads_national_numbers_with_the_default_country() {
+        for raw in ["9876543210", "09876543210", "919876543210", "+91 98765 43210", "98765-43210"] {
+            assert_eq!(PhoneNumber::parse_national(raw, "91").unwrap().as_str(), "+919876543210", "{raw}");
+        }
+        assert_eq!(PhoneNumber::parse_national("6505551234", "1").unwrap().as_str(), "+16505551234");
+        for bad in ["", "anonymous", "12345", "5876543210"] {
+            assert!(PhoneNumber::parse_national(bad, "91").is_err(), "{bad}");
         }
     }
 

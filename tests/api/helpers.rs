@@ -142,6 +142,8 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         relay_enabled: true,
         relay_retry_window_secs: 24 * 3600,
         relay_retry_base_ms: 100,
+        default_country_code: "91".into(),
+        cta_token_ttl_secs: 3600,
     }
 }
 
