@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::connect::ProviderCache;
 use crate::crypto::Vault;
 use crate::db::Db;
+use crate::domain::cta::CtaSigner;
 use crate::metrics::Metrics;
 use crate::outbox::Wakeup;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub wakeup: Wakeup,
     /// Wakes the webhook processor when an event is stored.
     pub webhook_wakeup: Wakeup,
+    /// Signs and checks CTA click-tracking tokens.
+    pub cta: CtaSigner,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             providers: ProviderCache::default(),
             wakeup: Wakeup::default(),
             webhook_wakeup: Wakeup::default(),
+            cta: CtaSigner::new(&settings.jwt_secret, settings.cta_token_ttl_secs),
             settings: Arc::new(settings),
             db,
         })

@@ -1,6 +1,7 @@
 //! Parse-don't-validate types used across the API.
 
 pub mod account;
+pub mod cta;
 pub mod phone;
 pub mod setup;
 pub mod template;
