@@ -152,6 +152,11 @@ diesel::table! {
         delivered_at -> Nullable<Timestamp>,
         read_at -> Nullable<Timestamp>,
         failed_at -> Nullable<Timestamp>,
+        lead_id -> Nullable<BigInt>,
+        pricing_category -> Nullable<Text>,
+        pricing_type -> Nullable<Text>,
+        pricing_model -> Nullable<Text>,
+        billable -> Nullable<Bool>,
     }
 }
 
@@ -370,6 +375,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    usage_billable (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        day -> Date,
+        category -> Text,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
+    flow_submissions (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        flow_id -> Nullable<BigInt>,
+        message_id -> BigInt,
+        lead_id -> Nullable<BigInt>,
+        phone -> Text,
+        flow_token -> Nullable<Text>,
+        response_json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -390,6 +421,10 @@ diesel::joinable!(leads -> projects (project_id));
 diesel::joinable!(lead_notes -> leads (lead_id));
 diesel::joinable!(ivr_calls -> leads (lead_id));
 diesel::joinable!(ivr_calls -> projects (project_id));
+diesel::joinable!(messages -> leads (lead_id));
+diesel::joinable!(usage_billable -> accounts (account_id));
+diesel::joinable!(flow_submissions -> flows (flow_id));
+diesel::joinable!(flow_submissions -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -416,4 +451,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     leads,
     lead_notes,
     ivr_calls,
+    usage_billable,
+    flow_submissions,
 );

@@ -12,6 +12,8 @@
 //! - One `CONNECTED`, `GREEN`, `TIER_250`, `STANDARD` phone number; health is always healthy.
 //! - Flows get ids `SANDBOX-FLOW-<n>`, validate without errors and publish at once.
 //! - Webhook signatures are HMAC-SHA256 under [`SANDBOX_APP_SECRET`], as Meta's.
+//! - Contacts writing in are simulated with [`inbound_text`]: a Meta-shaped `messages` webhook
+//!   body, stored and applied like a real one (`POST /accounts/{id}/sandbox/inbound`).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -57,10 +59,30 @@ fn refusal(digits: &str) -> Option<ProviderError> {
 }
 
 /// `wamid.SANDBOX.` and 32 random hex digits.
-fn message_id() -> String {
+pub fn message_id() -> String {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
     format!("wamid.SANDBOX.{}", hex::encode_upper(bytes))
+}
+
+/// A contact's text message as Meta's webhook would carry it: `from` is the contact's digits,
+/// `phone_number_id` our number's provider id. Returns the body and the message's id.
+pub fn inbound_text(
+    waba_id: &str,
+    phone_number_id: &str,
+    from: &str,
+    name: Option<&str>,
+    text: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> (Value, String) {
+    let id = message_id();
+    let contact = json!({"wa_id": from, "profile": {"name": name.unwrap_or_default()}});
+    let message = json!({"from": from, "id": id, "timestamp": at.timestamp().to_string(), "type": "text", "text": {"body": text}});
+    let value = json!({"messaging_product": "whatsapp", "metadata": {"phone_number_id": phone_number_id},
+        "contacts": [contact], "messages": [message]});
+    let body = json!({"object": "whatsapp_business_account",
+        "entry": [{"id": waba_id, "changes": [{"field": "messages", "value": value}]}]});
+    (body, id)
 }
 
 #[async_trait]

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod conversations;
+pub mod flow_submissions;
 pub mod flows;
 pub mod health_logs;
 pub mod ivr_calls;

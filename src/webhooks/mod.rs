@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod bot;
+pub mod inbox;
 pub mod ingest;
 
 use std::time::Duration;
