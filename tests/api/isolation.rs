@@ -32,6 +32,7 @@ fn sample_body(operation: &str) -> Option<Value> {
         "verify_phone_code" => json!({"code": "123456"}),
         "create_webhook_endpoint" => json!({"url": "https://example.com/hook", "event_types": ["message.status"]}),
         "update_webhook_endpoint" => json!({"active": false}),
+        "create_sandbox_inbound" => json!({"from": "+14155550142", "text": "x"}),
         "embedded_signup" => json!({"code": "c", "waba_id": "1", "phone_number_id": "2"}),
         _ => return None,
     })
@@ -56,14 +57,6 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .post(&format!("/api/v1/accounts/{account_id}/templates"), &a.token, crate::templates::order_update())
         .await
         .expect(201);
-    let message = app
-        .post(
-            &format!("/api/v1/accounts/{account_id}/send_message"),
-            &a.token,
-            json!({"to": "+14155550199", "message": {"type": "text", "body": "alpha-message"}}),
-        )
-        .await
-        .expect(202);
     let db = app.state.db.clone();
     let tenant = wabahub::domain::TenantId(a.id);
     let flow = actix_web::web::block(move || {
@@ -96,7 +89,7 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     })
     .await
     .unwrap();
-    let inbound = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "4242424242"}, "messages": [{"from": "14155550166", "id": "wamid.alpha", "timestamp": "1700000000", "type": "text", "text": {"body": "alpha-inbound"}}]}}]}]}).to_string();
+    let inbound = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "4242424242"}, "messages": [{"from": "14155550199", "id": "wamid.alpha", "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": "alpha-inbound"}}]}}]}]}).to_string();
     let url = setup["account"]["webhook_url"].as_str().unwrap();
     let signature = hex::encode(wabahub::providers::meta::signature::sign("app-secret-123456", inbound.as_bytes()));
     let delivered = app
@@ -108,6 +101,16 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .await
         .unwrap();
     assert_eq!(delivered.status(), 200);
+    crate::inbox::drained(&app, &a.token).await;
+    // The contact wrote, so a free-form reply may be sent.
+    let message = app
+        .post(
+            &format!("/api/v1/accounts/{account_id}/send_message"),
+            &a.token,
+            json!({"to": "+14155550199", "message": {"type": "text", "body": "alpha-message"}}),
+        )
+        .await
+        .expect(202);
     let event = app.get("/api/v1/webhook-events", &a.token).await.expect(200)["data"][0]["id"].as_i64().unwrap();
     let markers = [
         "alpha-hooks.example.com",
@@ -142,6 +145,8 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             message["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/webhook-events/") {
             event
+        } else if path.starts_with("/api/v1/flows/") {
+            flow.id
         } else {
             a.id
         };

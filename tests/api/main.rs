@@ -10,6 +10,7 @@ mod auth;
 mod basics;
 mod cli;
 mod crash;
+mod inbox;
 mod isolation;
 mod messages;
 mod phone_numbers;

@@ -89,15 +89,46 @@ fn status(wamid: &str, status: &str, ts: i64) -> Value {
     json!({"id": wamid, "status": status, "timestamp": ts.to_string(), "recipient_id": "919876543210"})
 }
 
-/// Sends a text through the fake Graph API; returns our message id.
+/// An approved `hello_world` template without parameters on the account (a business-initiated
+/// message needs no customer-service window).
+async fn hello_world(app: &TestApp, t: &Tenant, account: i64) {
+    let (tenant, db) = (t.id, app.state.db.clone());
+    actix_web::web::block(move || {
+        let c = &mut db.get().unwrap();
+        if wabahub::store::templates::by_name(c, account, "hello_world", "en_US").unwrap().is_some() {
+            return;
+        }
+        let now = wabahub::db::now();
+        let new = wabahub::store::templates::NewTemplate {
+            tenant_id: tenant,
+            account_id: account,
+            name: "hello_world".into(),
+            language: "en_US".into(),
+            category: "UTILITY".into(),
+            status: "APPROVED".into(),
+            provider_template_id: Some("555".into()),
+            components: json!([{"type": "BODY", "text": "Hello"}]).to_string(),
+            parameter_format: "POSITIONAL".into(),
+            synced_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        wabahub::store::templates::insert(c, new).unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+/// Sends a template through the fake Graph API; returns our message id.
 async fn sent_message(app: &TestApp, fake: &MockServer, t: &Tenant, account: i64, wamid: &str) -> i64 {
+    hello_world(app, t, account).await;
     let reply = json!({"messaging_product": "whatsapp", "contacts": [{"input": "919876543210", "wa_id": "919876543210"}], "messages": [{"id": wamid}]});
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(reply))
         .up_to_n_times(1)
         .mount(fake)
         .await;
-    let body = json!({"to": "+919876543210", "message": {"type": "text", "body": "hello"}});
+    let body = json!({"to": "+919876543210", "message": {"type": "template", "name": "hello_world", "language": "en_US"}});
     let m = app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, body).await.expect(201);
     assert_eq!(m["provider_message_id"], wamid);
     m["id"].as_i64().unwrap()
@@ -468,7 +499,7 @@ async fn events_are_filtered_reprocessed_and_invisible_to_other_tenants() {
 fn inbound_text(from: &str, id: &str, body: &str) -> Value {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"phone_number_id": "none"},
-        "messages": [{"from": from, "id": id, "timestamp": "1700000000", "type": "text", "text": {"body": body}}]}}]}]})
+        "messages": [{"from": from, "id": id, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": body}}]}}]}]})
 }
 
 /// The outbound texts the account queued to `to`, oldest first.
@@ -532,8 +563,12 @@ async fn conversations_list_contacts_with_their_window() {
     )
     .await;
     drained(&app, &t.token).await;
+    let send = format!("/api/v1/accounts/{account}/send_message");
     let body = json!({"to": "+919876543299", "message": {"type": "text", "body": "hello"}});
-    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, body).await.expect(202);
+    app.post(&send, &t.token, body).await.problem(422, "outside_service_window");
+    hello_world(&app, &t, account).await;
+    let body = json!({"to": "+919876543299", "message": {"type": "template", "name": "hello_world", "language": "en_US"}});
+    app.post(&send, &t.token, body).await.expect(202);
     let list = app.get("/api/v1/conversations", &t.token).await.expect(200);
     let data = list["data"].as_array().unwrap();
     assert_eq!(data.len(), 2);
