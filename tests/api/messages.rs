@@ -304,6 +304,8 @@ async fn media_type_and_size_are_checked_with_head() {
     let (account, _) = sandbox_account(&app, &t.token).await;
     let url = format!("/api/v1/accounts/{account}/send_message");
     let send = |kind: &str, file: &str| json!({"to": "+919876543210", "message": {"type": "media", "kind": kind, "link": format!("{}/{file}", fake.uri())}});
+    app.post(&url, &t.token, send("image", "ok.jpg")).await.problem(422, "outside_service_window");
+    sandbox_inbound(&app, &t.token, account, "+919876543210").await;
     app.post(&url, &t.token, send("image", "ok.jpg")).await.expect(202);
     app.post(&url, &t.token, send("document", "doc.pdf")).await.expect(202);
     for (kind, file, code) in [
