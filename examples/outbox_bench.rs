@@ -80,9 +80,14 @@ async fn wait_up(client: &reqwest::Client, base: &str) {
 async fn approve_template(client: &reqwest::Client, base: &str, token: &str, setup: &Value) {
     let account = setup["account"]["id"].as_i64().expect("setup");
     let template = json!({"name": "bench", "language": "en_US", "category": "UTILITY",
-        "components": [{"type": "BODY", "text": "Hello {{1}}", "example": {"body_text": [["Ann"]]}}]});
-    let res =
-        client.post(format!("{base}/api/v1/accounts/{account}/templates")).bearer_auth(token).json(&template).send().await.unwrap();
+        "components": [{"type": "BODY", "text": "Hello {{1}}, this is a benchmark.", "example": {"body_text": [["Ann"]]}}]});
+    let res = client
+        .post(format!("{base}/api/v1/accounts/{account}/templates"))
+        .bearer_auth(token)
+        .json(&template)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
     let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "message_template_status_update",
         "value": {"event": "APPROVED", "message_template_name": "bench", "message_template_language": "en_US"}}]}]})
@@ -98,8 +103,15 @@ async fn approve_template(client: &reqwest::Client, base: &str, token: &str, set
         .await
         .unwrap();
     for _ in 0..400 {
-        let t: Value =
-            client.get(format!("{base}/api/v1/accounts/{account}/templates")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        let t: Value = client
+            .get(format!("{base}/api/v1/accounts/{account}/templates"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if t["data"][0]["status"] == "APPROVED" {
             return;
         }

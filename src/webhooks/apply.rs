@@ -407,7 +407,10 @@ mod tests {
         assert_eq!(p.as_ref().map(|p| (p.category.as_str(), p.billable)), Some(("marketing", true)));
         let free = pricing(&json!({"pricing_model": "PMP", "category": "service", "type": "free_customer_service"}));
         assert_eq!(free.map(|p| p.billable), Some(false));
-        assert_eq!(pricing(&json!({"type": "regular"})).map(|p| (p.category, p.billable)), Some(("unknown".into(), true)));
+        assert_eq!(
+            pricing(&json!({"type": "regular"})).map(|p| (p.category, p.billable)),
+            Some(("unknown".into(), true))
+        );
         assert_eq!(pricing(&Value::Null), None);
     }
 

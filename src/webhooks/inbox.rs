@@ -35,7 +35,9 @@ pub fn note(m: &Value) -> String {
         "text" => str_at(m, "/text/body").unwrap_or("(empty text)").to_string(),
         "button" => format!("Tapped \"{}\"", str_at(m, "/button/text").unwrap_or("a button")),
         "interactive" => match m.pointer("/interactive/type").and_then(Value::as_str) {
-            Some("button_reply") => format!("Replied \"{}\"", str_at(m, "/interactive/button_reply/title").unwrap_or("")),
+            Some("button_reply") => {
+                format!("Replied \"{}\"", str_at(m, "/interactive/button_reply/title").unwrap_or(""))
+            }
             Some("list_reply") => format!("Chose \"{}\"", str_at(m, "/interactive/list_reply/title").unwrap_or("")),
             Some("nfm_reply") => "Submitted a WhatsApp Flow".to_string(),
             _ => "Sent an interactive reply".to_string(),

@@ -190,7 +190,9 @@ async fn sandbox_inbound_opens_the_window_and_templates_need_none() {
     let meta =
         app.post("/api/v1/accounts/setup", &t.token, full_meta_setup("Meta", "+14155550101", "77")).await.expect(201);
     let meta_sim = format!("/api/v1/accounts/{}/sandbox/inbound", meta["account"]["id"]);
-    app.post(&meta_sim, &t.token, json!({"from": "+919876543212", "text": "x"})).await.problem(409, "not_sandbox_account");
+    app.post(&meta_sim, &t.token, json!({"from": "+919876543212", "text": "x"}))
+        .await
+        .problem(409, "not_sandbox_account");
     let inbound = app.get("/api/v1/messages?direction=inbound", &t.token).await.expect(200);
     assert_eq!(inbound["data"].as_array().unwrap().len(), 1, "refused simulations store nothing");
 }
@@ -267,10 +269,8 @@ async fn flow_replies_become_submissions_of_their_flow() {
     sandbox_inbound(&app, &t.token, account, "+919876543210").await;
     let send = json!({"to": "+919876543210", "message": {"type": "interactive", "body": "Book a visit",
         "action": {"type": "flow", "flow_id": flow["provider_flow_id"], "flow_cta": "Book", "flow_token": "visit-42", "screen": "BOOK"}}});
-    let sent = app
-        .post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, send)
-        .await
-        .expect(201);
+    let sent =
+        app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, send).await.expect(201);
     let wamid = sent["provider_message_id"].as_str().unwrap();
 
     // The nfm_reply shape from Meta's webhook reference: response_json is a JSON string.
@@ -281,7 +281,13 @@ async fn flow_replies_become_submissions_of_their_flow() {
             "body": "Sent", "name": "flow"}}}]);
     let path = webhook_path(&app, &t.token, account).await;
     let secret = wabahub::providers::sandbox::SANDBOX_APP_SECRET;
-    deliver_signed(&app, &path, secret, &inbound_body(reply, json!([{"wa_id": "919876543210", "profile": {"name": "Ravi"}}]))).await;
+    deliver_signed(
+        &app,
+        &path,
+        secret,
+        &inbound_body(reply, json!([{"wa_id": "919876543210", "profile": {"name": "Ravi"}}])),
+    )
+    .await;
     drained(&app, &t.token).await;
 
     let subs = app.get(&format!("/api/v1/flows/{fid}/submissions"), &t.token).await.expect(200);
@@ -347,7 +353,10 @@ async fn pricing_is_kept_and_billable_messages_are_counted_once_per_category() {
     drained(&app, &t.token).await;
     let m = app.get(&format!("/api/v1/messages/{}", sent["id"]), &t.token).await.expect(200);
     assert_eq!(m["status"], "delivered");
-    assert_eq!(m["pricing"], json!({"category": "utility", "type": "regular", "pricing_model": "PMP", "billable": true}));
+    assert_eq!(
+        m["pricing"],
+        json!({"category": "utility", "type": "regular", "pricing_model": "PMP", "billable": true})
+    );
 
     let dash = app.get("/api/v1/analytics/dashboard", &t.token).await.expect(200);
     assert_eq!(dash["billable"], json!({"utility": 1}), "{dash}");

@@ -128,7 +128,8 @@ async fn sent_message(app: &TestApp, fake: &MockServer, t: &Tenant, account: i64
         .up_to_n_times(1)
         .mount(fake)
         .await;
-    let body = json!({"to": "+919876543210", "message": {"type": "template", "name": "hello_world", "language": "en_US"}});
+    let body =
+        json!({"to": "+919876543210", "message": {"type": "template", "name": "hello_world", "language": "en_US"}});
     let m = app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, body).await.expect(201);
     assert_eq!(m["provider_message_id"], wamid);
     m["id"].as_i64().unwrap()
@@ -567,7 +568,8 @@ async fn conversations_list_contacts_with_their_window() {
     let body = json!({"to": "+919876543299", "message": {"type": "text", "body": "hello"}});
     app.post(&send, &t.token, body).await.problem(422, "outside_service_window");
     hello_world(&app, &t, account).await;
-    let body = json!({"to": "+919876543299", "message": {"type": "template", "name": "hello_world", "language": "en_US"}});
+    let body =
+        json!({"to": "+919876543299", "message": {"type": "template", "name": "hello_world", "language": "en_US"}});
     app.post(&send, &t.token, body).await.expect(202);
     let list = app.get("/api/v1/conversations", &t.token).await.expect(200);
     let data = list["data"].as_array().unwrap();
