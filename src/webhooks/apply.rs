@@ -192,11 +192,13 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
     });
     crate::relay::emit(conn, tenant, "message.inbound", data)?;
     inbox::flow_submission(conn, tenant, t.account, mid, lead, &sender, m)?;
-    answer(conn, t, phone.id, &sender, m, earlier == 0)
+    // A message delivered after its window closed gets no reply: free-form messages would be refused.
+    let fresh = ts - at < crate::store::conversations::SERVICE_WINDOW;
+    answer(conn, t, phone.id, &sender, m, earlier == 0, fresh)
 }
 
 /// Handles opt-out keywords and the account's automatic replies for one inbound message; a reply
-/// is queued in the outbox like any other message.
+/// is queued in the outbox like any other message, only while the message's window is open.
 fn answer(
     conn: &mut DbConn,
     t: &Target,
@@ -204,6 +206,7 @@ fn answer(
     sender: &str,
     m: &Value,
     first_contact: bool,
+    window_open: bool,
 ) -> Result<(), Failure> {
     let account = accounts::by_id(conn, t.account)?.ok_or_else(|| Failure("the account is gone".into()))?;
     let bot: BotSettings = serde_json::from_str(&account.bot_settings).unwrap_or_default();
@@ -217,7 +220,7 @@ fn answer(
         _ if crate::store::opt_outs::contains(conn, tenant, sender)? => None,
         _ => bot::reply(&bot, first_contact, chrono::Utc::now()),
     };
-    let Some(text) = reply else { return Ok(()) };
+    let Some(text) = reply.filter(|_| window_open) else { return Ok(()) };
     let body =
         crate::providers::MessageBody::Text(crate::providers::message::TextBody { body: text, preview_url: false });
     let ts = now();

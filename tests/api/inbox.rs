@@ -434,3 +434,23 @@ async fn a_red_number_keeps_its_queue_waiting_until_quality_recovers() {
     drained(&app, &t.token).await;
     assert_eq!(settle(&app, &t.token, queued).await["status"], "sent");
 }
+
+#[actix_web::test]
+async fn a_message_delivered_after_its_window_gets_no_bot_reply() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    let bot = json!({"bot_settings": {"enable_auto_reply": true, "greeting_message": "Welcome!", "fallback_message": "Soon."}});
+    app.patch(&format!("/api/v1/accounts/{account}"), &t.token, bot).await.expect(200);
+    let path = webhook_path(&app, &t.token, account).await;
+    let old = (chrono::Utc::now().timestamp() - 25 * 3600).to_string();
+    let late =
+        json!([{"from": "919876543210", "id": "wamid.LATE", "timestamp": old, "type": "text", "text": {"body": "hi"}}]);
+    deliver_signed(&app, &path, wabahub::providers::sandbox::SANDBOX_APP_SECRET, &inbound_body(late, json!([]))).await;
+    drained(&app, &t.token).await;
+    let outbound = app.get("/api/v1/messages?direction=outbound", &t.token).await.expect(200);
+    assert_eq!(outbound["data"], json!([]), "no reply outside the window");
+    sandbox_inbound(&app, &t.token, account, "+919876543210").await;
+    let outbound = app.get("/api/v1/messages?direction=outbound", &t.token).await.expect(200);
+    assert_eq!(outbound["data"][0]["message"]["body"], "Soon.", "{outbound}");
+}
