@@ -454,3 +454,37 @@ async fn a_message_delivered_after_its_window_gets_no_bot_reply() {
     let outbound = app.get("/api/v1/messages?direction=outbound", &t.token).await.expect(200);
     assert_eq!(outbound["data"][0]["message"]["body"], "Soon.", "{outbound}");
 }
+
+#[actix_web::test]
+async fn the_sandbox_simulates_a_flow_completion() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    let flows = format!("/api/v1/accounts/{account}/flows");
+    let flow_json = json!({"version": "6.0", "screens": [{"id": "SIGN_UP", "terminal": true}]});
+    let flow = app.post(&flows, &t.token, json!({"name": "Sign up", "flow_json": flow_json})).await.expect(201);
+    let fid = flow["id"].as_i64().unwrap();
+    app.post(&format!("{flows}/{fid}/publish"), &t.token, json!({})).await.expect(200);
+    sandbox_inbound(&app, &t.token, account, "+919876543210").await;
+    let send = json!({"to": "+919876543210", "message": {"type": "interactive", "body": "Sign up",
+        "action": {"type": "flow", "flow_id": flow["provider_flow_id"], "flow_cta": "Start", "flow_token": "su-1"}}});
+    let sent =
+        app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, send).await.expect(201);
+
+    let sim = format!("/api/v1/accounts/{account}/sandbox/inbound");
+    let response = json!({"flow_token": "su-1", "email": "ravi@example.com"});
+    let both = json!({"from": "+919876543210", "text": "x", "flow_response": response});
+    app.post(&sim, &t.token, both).await.problem(422, "validation_failed");
+    let neither = json!({"from": "+919876543210"});
+    app.post(&sim, &t.token, neither).await.problem(422, "validation_failed");
+    let unknown = json!({"from": "+919876543210", "flow_response": response, "reply_to": 999999});
+    let e = app.post(&sim, &t.token, unknown).await.problem(422, "validation_failed");
+    assert_eq!(e["errors"]["reply_to"], json!(["not_found"]));
+
+    let done = json!({"from": "+919876543210", "flow_response": response, "reply_to": sent["id"]});
+    let m = app.post(&sim, &t.token, done).await.expect(201);
+    assert_eq!(m["message"]["interactive"]["type"], "nfm_reply");
+    let subs = app.get(&format!("/api/v1/flows/{fid}/submissions"), &t.token).await.expect(200);
+    assert_eq!(subs["data"][0]["response"], response, "{subs}");
+    assert_eq!(subs["data"][0]["message_id"], m["id"]);
+}
