@@ -30,6 +30,8 @@ use crate::error::Problem;
         (name = "flows", description = "WhatsApp Flows"),
         (name = "messages", description = "Sending through the outbox, and message history"),
         (name = "conversations", description = "Contacts and the messages exchanged with them"),
+        (name = "projects", description = "Projects: brochure, deep links and the IVR numbers that belong to them"),
+        (name = "ivr-calls", description = "IVR call logs in, linked to leads and projects"),
         (name = "analytics", description = "Dashboards from the daily rollups"),
         (name = "webhook-endpoints", description = "Signed event delivery to tenants' URLs, with retries, a log and replay"),
         (name = "webhooks", description = "Provider webhooks in, and the stored events"),

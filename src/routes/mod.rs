@@ -8,8 +8,10 @@ pub mod api_keys;
 pub mod auth;
 pub mod conversations;
 pub mod flows;
+pub mod ivr_calls;
 pub mod messages;
 pub mod phone_numbers;
+pub mod projects;
 pub mod system;
 pub mod templates;
 pub mod users;
@@ -34,6 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(flows::configure)
             .configure(messages::configure)
             .configure(conversations::configure)
+            .configure(projects::configure)
+            .configure(ivr_calls::configure)
             .configure(analytics::configure)
             .configure(webhook_endpoints::configure)
             .configure(webhooks::events::configure)
