@@ -104,14 +104,24 @@ pub async fn create_sandbox_inbound(
     );
     let raw = payload.to_string();
     let stored = state.db.run(move |c| ingest::store_for(c, &account, raw.as_bytes(), &payload)).await?;
-    if let Some(event) = stored {
-        crate::webhooks::process(&state, event).await?;
-    }
+    let event = stored.ok_or_else(|| ApiError::internal("a fresh simulated message was taken for a redelivery"))?;
+    crate::webhooks::process(&state, event).await?;
     let started = std::time::Instant::now();
     loop {
         let key = wamid.clone();
-        if let Some(m) = state.db.run(move |c| store::messages::by_provider_id(c, tenant, &key)).await? {
+        let (m, e) = state
+            .db
+            .run(move |c| {
+                let m = store::messages::by_provider_id(c, tenant, &key)?;
+                Ok::<_, diesel::result::Error>((m, store::webhook_events::get(c, tenant, event)?))
+            })
+            .await?;
+        if let Some(m) = m {
             return Ok(HttpResponse::Created().json(MessageOut::from(m)));
+        }
+        // Applied (by us or the background processor) without storing the message: a bug.
+        if let Some(error) = e.and_then(|e| e.processed_at.and(e.process_error)) {
+            return Err(ApiError::internal(error));
         }
         if started.elapsed() >= APPLY_WAIT {
             return Err(ApiError::internal("the simulated inbound message was not applied"));
