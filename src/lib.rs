@@ -22,5 +22,6 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod tabular;
 pub mod telemetry;
 pub mod webhooks;

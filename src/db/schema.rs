@@ -383,6 +383,18 @@ diesel::joinable!(health_logs -> accounts (account_id));
 diesel::joinable!(usage_daily -> accounts (account_id));
 diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::table! {
+    cta_clicks (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        lead_id -> BigInt,
+        campaign_id -> Nullable<BigInt>,
+        action -> Text,
+        via -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_delivery_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(webhook_events -> accounts (account_id));
 diesel::joinable!(project_ivr_numbers -> projects (project_id));
@@ -390,6 +402,7 @@ diesel::joinable!(leads -> projects (project_id));
 diesel::joinable!(lead_notes -> leads (lead_id));
 diesel::joinable!(ivr_calls -> leads (lead_id));
 diesel::joinable!(ivr_calls -> projects (project_id));
+diesel::joinable!(cta_clicks -> leads (lead_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -416,4 +429,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     leads,
     lead_notes,
     ivr_calls,
+    cta_clicks,
 );

@@ -8,10 +8,12 @@ pub mod api_keys;
 pub mod auth;
 pub mod conversations;
 pub mod flows;
+pub mod leads;
 pub mod messages;
 pub mod phone_numbers;
 pub mod system;
 pub mod templates;
+pub mod upload;
 pub mod users;
 pub mod webhook_endpoints;
 pub mod webhooks;
@@ -34,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(flows::configure)
             .configure(messages::configure)
             .configure(conversations::configure)
+            .configure(leads::configure)
             .configure(analytics::configure)
             .configure(webhook_endpoints::configure)
             .configure(webhooks::events::configure)

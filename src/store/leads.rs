@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use crate::db::schema::{lead_notes, leads};
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
+use crate::pagination::Page;
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = leads)]
@@ -111,4 +112,132 @@ pub fn add_note(conn: &mut DbConn, tenant: TenantId, lead_id: i64, source: &str,
         ))
         .returning(lead_notes::all_columns)
         .get_result(conn)
+}
+
+/// The fields a new lead starts with.
+#[derive(Clone, Debug, Default)]
+pub struct NewLead {
+    pub project_id: Option<i64>,
+    pub name: Option<String>,
+    pub phone: String,
+    pub source: String,
+    pub status: Option<String>,
+    pub stage: Option<String>,
+}
+
+/// Columns to change; `None` leaves a column as it is.
+#[derive(Default, AsChangeset)]
+#[diesel(table_name = leads)]
+pub struct LeadChanges {
+    pub name: Option<Option<String>>,
+    pub project_id: Option<Option<i64>>,
+    pub status: Option<String>,
+    pub stage: Option<Option<String>>,
+    pub follow_up: Option<bool>,
+    pub updated_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Filters of the lead list; all given ones must match.
+#[derive(Clone, Debug, Default)]
+pub struct LeadFilter {
+    pub status: Option<String>,
+    pub project_id: Option<i64>,
+    pub source: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    /// A case-insensitive substring of the name.
+    pub q: Option<String>,
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+#[derive(QueryableByName)]
+struct Inserted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Inserts a lead unless the tenant has one with this phone: `Ok(None)` then (race-safe).
+pub fn insert_new(conn: &mut DbConn, tenant: TenantId, new: &NewLead) -> QueryResult<Option<i64>> {
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    let sql = crate::db::portable(
+        conn,
+        "INSERT INTO leads (tenant_id, project_id, name, phone, source, status, stage, follow_up, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, $8, $8) ON CONFLICT (tenant_id, phone) DO NOTHING RETURNING id",
+    );
+    let rows: Vec<Inserted> = diesel::sql_query(sql)
+        .bind::<BigInt, _>(tenant.0)
+        .bind::<Nullable<BigInt>, _>(new.project_id)
+        .bind::<Nullable<Text>, _>(new.name.as_deref())
+        .bind::<Text, _>(&new.phone)
+        .bind::<Text, _>(&new.source)
+        .bind::<Text, _>(new.status.as_deref().unwrap_or("new"))
+        .bind::<Nullable<Text>, _>(new.stage.as_deref())
+        .bind::<Timestamp, _>(now())
+        .load(conn)?;
+    Ok(rows.first().map(|r| r.id))
+}
+
+/// The tenant's leads matching `f`, newest first.
+pub fn list(conn: &mut DbConn, tenant: TenantId, f: &LeadFilter, page: Page) -> QueryResult<Vec<LeadRow>> {
+    let mut q = leads::table
+        .filter(leads::tenant_id.eq(tenant.0))
+        .select(LeadRow::as_select())
+        .order(leads::id.desc())
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(before) = page.before {
+        q = q.filter(leads::id.lt(before));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(leads::status.eq(s.clone()));
+    }
+    if let Some(p) = f.project_id {
+        q = q.filter(leads::project_id.eq(p));
+    }
+    if let Some(s) = &f.source {
+        q = q.filter(leads::source.eq(s.clone()));
+    }
+    if let Some(p) = &f.phone {
+        q = q.filter(leads::phone.eq(p.clone()));
+    }
+    if let Some(text) = &f.q {
+        let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        q = q.filter(lower(leads::name).like(format!("%{escaped}%")).escape('\\'));
+    }
+    q.load(conn)
+}
+
+/// Applies `changes` to the tenant's lead; `None` when there is no such lead.
+pub fn update(conn: &mut DbConn, tenant: TenantId, id: i64, mut changes: LeadChanges) -> QueryResult<Option<LeadRow>> {
+    changes.updated_at = Some(now());
+    diesel::update(leads::table.filter(leads::tenant_id.eq(tenant.0).and(leads::id.eq(id))))
+        .set(changes)
+        .returning(leads::all_columns)
+        .get_result(conn)
+        .optional()
+}
+
+/// Deletes the tenant's lead with its notes; `false` when there was none.
+pub fn delete(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<bool> {
+    diesel::delete(leads::table.filter(leads::tenant_id.eq(tenant.0).and(leads::id.eq(id))))
+        .execute(conn)
+        .map(|n| n > 0)
+}
+
+/// A lead's notes, newest first (the caller has checked the lead is the tenant's).
+pub fn notes(conn: &mut DbConn, tenant: TenantId, lead_id: i64, page: Page) -> QueryResult<Vec<NoteRow>> {
+    let mut q = lead_notes::table
+        .filter(lead_notes::tenant_id.eq(tenant.0).and(lead_notes::lead_id.eq(lead_id)))
+        .select(NoteRow::as_select())
+        .order(lead_notes::id.desc())
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(before) = page.before {
+        q = q.filter(lead_notes::id.lt(before));
+    }
+    q.load(conn)
 }
