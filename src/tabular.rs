@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn reads_plain_quoted_and_multiline_fields() {
         let got = fields("\u{feff}name,phone\r\n\"Doe, Jane\",\"+91 98765 43210\"\n\n\"say \"\"hi\"\"\nthere\",x\n");
-        assert_eq!(got, vec![vec!["name", "phone"], vec!["Doe, Jane", "+91 98765 43210"], vec!["say \"hi\"\nthere", "x"]]);
+        assert_eq!(
+            got,
+            vec![vec!["name", "phone"], vec!["Doe, Jane", "+91 98765 43210"], vec!["say \"hi\"\nthere", "x"]]
+        );
     }
 
     #[test]

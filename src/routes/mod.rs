@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod flows;
 pub mod leads;
 pub mod messages;
+pub mod opt_outs;
 pub mod phone_numbers;
 pub mod system;
 pub mod templates;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(messages::configure)
             .configure(conversations::configure)
             .configure(leads::configure)
+            .configure(opt_outs::configure)
             .configure(analytics::configure)
             .configure(webhook_endpoints::configure)
             .configure(webhooks::events::configure)

@@ -19,19 +19,20 @@ fn too_large() -> ApiError {
 pub async fn csv_text(req: &HttpRequest, mut payload: web::Payload) -> ApiResult<String> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    let boundary = match mime.as_str() {
-        "text/csv" | "application/csv" | "text/plain" => None,
-        "multipart/form-data" => Some(boundary(content_type).ok_or_else(|| {
-            ApiError::bad_request("invalid_multipart", "the multipart content type has no boundary")
-        })?),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the file as text/csv or as the `file` field of multipart/form-data",
-            ));
-        }
-    };
+    let boundary =
+        match mime.as_str() {
+            "text/csv" | "application/csv" | "text/plain" => None,
+            "multipart/form-data" => Some(boundary(content_type).ok_or_else(|| {
+                ApiError::bad_request("invalid_multipart", "the multipart content type has no boundary")
+            })?),
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the file as text/csv or as the `file` field of multipart/form-data",
+                ));
+            }
+        };
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::bad_request("invalid_body", "the request body could not be read"))?;

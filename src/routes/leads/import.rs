@@ -84,7 +84,8 @@ pub fn read_header(header: &Record, known: &[&str]) -> ApiResult<(HashMap<String
 /// Parses an upload into its header and data rows: 422 on `file` when it cannot be read or is
 /// empty, 413 past `MAX_ROWS`.
 pub fn read_records(text: &str) -> ApiResult<Vec<Record>> {
-    let records = tabular::parse(text).map_err(|CsvError::UnclosedQuote(_)| ApiError::field("file", "unclosed_quote"))?;
+    let records =
+        tabular::parse(text).map_err(|CsvError::UnclosedQuote(_)| ApiError::field("file", "unclosed_quote"))?;
     if records.is_empty() {
         return Err(ApiError::field("file", "empty"));
     }
@@ -103,7 +104,13 @@ pub fn cell<'a>(r: &'a Record, columns: &HashMap<String, usize>, name: &str) -> 
     columns.get(name).and_then(|i| r.fields.get(*i)).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
-fn check(r: &Record, columns: &HashMap<String, usize>, width: usize, cc: &str, projects: &[(i64, String)]) -> Result<ValidRow, FieldErrors> {
+fn check(
+    r: &Record,
+    columns: &HashMap<String, usize>,
+    width: usize,
+    cc: &str,
+    projects: &[(i64, String)],
+) -> Result<ValidRow, FieldErrors> {
     let mut errors = FieldErrors::new();
     let mut fail = |f: &str, code: &str| errors.entry(f.to_string()).or_default().push(code.to_string());
     if r.fields.len() > width {
@@ -235,9 +242,12 @@ mod tests {
     }
 
     fn header() -> HashMap<String, usize> {
-        read_header(&Record { line: 1, fields: vec!["Name".into(), "phone".into(), "project".into(), "status".into()] }, &COLUMNS)
-            .unwrap()
-            .0
+        read_header(
+            &Record { line: 1, fields: vec!["Name".into(), "phone".into(), "project".into(), "status".into()] },
+            &COLUMNS,
+        )
+        .unwrap()
+        .0
     }
 
     #[test]
@@ -257,7 +267,10 @@ mod tests {
 
     #[test]
     fn projects_match_by_id_or_name_and_statuses_by_words() {
-        let r = Record { line: 2, fields: vec!["A".into(), "09876543210".into(), "green acres".into(), "Not Interested".into()] };
+        let r = Record {
+            line: 2,
+            fields: vec!["A".into(), "09876543210".into(), "green acres".into(), "Not Interested".into()],
+        };
         let v = check(&r, &header(), 4, "91", &[(7, "Green Acres".into())]).ok().unwrap();
         assert_eq!((v.lead.phone.as_str(), v.lead.project_id), ("+919876543210", Some(7)));
         assert_eq!(v.lead.status.as_deref(), Some("not_interested"));
