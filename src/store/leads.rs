@@ -241,3 +241,115 @@ pub fn notes(conn: &mut DbConn, tenant: TenantId, lead_id: i64, page: Page) -> Q
     }
     q.load(conn)
 }
+
+#[derive(Insertable)]
+#[diesel(table_name = leads, treat_none_as_default_value = false)]
+struct LeadInsert<'a> {
+    tenant_id: i64,
+    project_id: Option<i64>,
+    name: Option<&'a str>,
+    phone: &'a str,
+    source: &'a str,
+    status: &'a str,
+    stage: Option<&'a str>,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = lead_notes)]
+struct NoteInsert<'a> {
+    tenant_id: i64,
+    lead_id: i64,
+    source: &'a str,
+    body: &'a str,
+    created_at: chrono::NaiveDateTime,
+}
+
+/// Inserts many leads (each with an optional note) in a few statements; a phone number the tenant
+/// already has, or an earlier row of the batch had, is skipped. Returns per row `Ok(new id)` or
+/// `Err(existing id)`. Call in a write transaction.
+pub fn insert_batch(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    rows: &[(NewLead, Option<String>)],
+) -> QueryResult<Vec<Result<i64, i64>>> {
+    use std::collections::HashMap;
+    let at = now();
+    let values: Vec<LeadInsert> = rows
+        .iter()
+        .map(|(l, _)| LeadInsert {
+            tenant_id: tenant.0,
+            project_id: l.project_id,
+            name: l.name.as_deref(),
+            phone: &l.phone,
+            source: &l.source,
+            status: l.status.as_deref().unwrap_or("new"),
+            stage: l.stage.as_deref(),
+            created_at: at,
+            updated_at: at,
+        })
+        .collect();
+    macro_rules! insert {
+        ($v:expr) => {
+            diesel::insert_into(leads::table)
+                .values($v)
+                .on_conflict((leads::tenant_id, leads::phone))
+                .do_nothing()
+                .returning((leads::phone, leads::id))
+        };
+    }
+    // diesel runs a SQLite batch in its own transaction, which cannot nest in ours: row by row there
+    // (cheap on SQLite, whose statements are prepared once and run in-process).
+    let created: Vec<(String, i64)> = match conn {
+        DbConn::Pg(c) => insert!(&values).get_results(c)?,
+        DbConn::Sqlite(c) => {
+            let mut out = Vec::with_capacity(values.len());
+            for v in &values {
+                out.extend(insert!(v).get_result(c).optional()?);
+            }
+            out
+        }
+    };
+    let mut created: HashMap<String, i64> = created.into_iter().collect();
+    let mut existing: HashMap<String, i64> = HashMap::new();
+    let missing: Vec<&str> = rows.iter().map(|(l, _)| l.phone.as_str()).filter(|p| !created.contains_key(*p)).collect();
+    if !missing.is_empty() {
+        existing = leads::table
+            .filter(leads::tenant_id.eq(tenant.0).and(leads::phone.eq_any(missing)))
+            .select((leads::phone, leads::id))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect();
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    let mut notes = Vec::new();
+    for (lead, note) in rows {
+        match created.remove(&lead.phone) {
+            Some(id) => {
+                existing.insert(lead.phone.clone(), id);
+                if let Some(body) = note {
+                    notes.push(NoteInsert {
+                        tenant_id: tenant.0,
+                        lead_id: id,
+                        source: &lead.source,
+                        body,
+                        created_at: at,
+                    });
+                }
+                out.push(Ok(id));
+            }
+            None => out.push(Err(existing.get(&lead.phone).copied().unwrap_or_default())),
+        }
+    }
+    if !notes.is_empty() {
+        match conn {
+            DbConn::Pg(c) => diesel::insert_into(lead_notes::table).values(&notes).execute(c)?,
+            DbConn::Sqlite(c) => notes
+                .iter()
+                .map(|n| diesel::insert_into(lead_notes::table).values(n).execute(c))
+                .sum::<QueryResult<usize>>()?,
+        };
+    }
+    Ok(out)
+}

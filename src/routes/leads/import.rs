@@ -200,30 +200,16 @@ pub async fn import_leads(
         let outcomes = state
             .db
             .run(move |c| {
-                write_tx(c, |c| {
-                    let mut out = Vec::with_capacity(chunk.len());
-                    for v in &chunk {
-                        match store::insert_new(c, tenant, &v.lead)? {
-                            Some(id) => {
-                                if let Some(note) = &v.note {
-                                    store::add_note(c, tenant, id, "csv", note)?;
-                                }
-                                out.push((v.row, None));
-                            }
-                            None => {
-                                let existing = store::find_by_phone(c, tenant, &v.lead.phone)?.map_or(0, |l| l.id);
-                                out.push((v.row, Some(existing)));
-                            }
-                        }
-                    }
-                    Ok::<_, diesel::result::Error>(out)
-                })
+                let rows: Vec<(NewLead, Option<String>)> =
+                    chunk.iter().map(|v| (v.lead.clone(), v.note.clone())).collect();
+                let out = write_tx(c, |c| store::insert_batch(c, tenant, &rows))?;
+                Ok::<_, diesel::result::Error>(chunk.iter().map(|v| v.row).zip(out).collect::<Vec<_>>())
             })
             .await?;
-        for (row, duplicate) in outcomes {
-            match duplicate {
-                None => report.created += 1,
-                Some(lead_id) => report.duplicate_rows.push(DuplicateRow { row, lead_id }),
+        for (row, outcome) in outcomes {
+            match outcome {
+                Ok(_) => report.created += 1,
+                Err(lead_id) => report.duplicate_rows.push(DuplicateRow { row, lead_id }),
             }
         }
     }
