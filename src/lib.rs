@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod crypto;
+pub mod cta;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -14,6 +14,7 @@ pub mod opt_outs;
 pub mod phone_numbers;
 pub mod system;
 pub mod templates;
+pub mod track;
 pub mod upload;
 pub mod users;
 pub mod webhook_endpoints;
@@ -26,6 +27,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(system::configure);
     cfg.configure(webhooks::configure);
+    cfg.configure(track::configure);
     cfg.service(
         scope::scope("/api/v1")
             .configure(auth::configure)

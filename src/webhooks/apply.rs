@@ -169,6 +169,7 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
         "type": new.kind, "provider_message_id": id, "message": m,
     });
     crate::relay::emit(conn, TenantId(t.tenant), "message.inbound", data)?;
+    crate::cta::quick_reply(conn, TenantId(t.tenant), &sender, m)?;
     answer(conn, t, phone.id, &sender, m, earlier == 0)
 }
 

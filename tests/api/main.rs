@@ -10,6 +10,7 @@ mod auth;
 mod basics;
 mod cli;
 mod crash;
+mod cta;
 mod isolation;
 mod leads;
 mod messages;
