@@ -77,3 +77,24 @@ pub fn counts_since(
         .select((cta_clicks::campaign_id, cta_clicks::action, diesel::dsl::count_star()))
         .load(conn)
 }
+
+/// Outbound messages of campaigns that reached the provider (sent, delivered or read), per
+/// campaign, created since `from`.
+pub fn campaign_sent_since(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    from: chrono::NaiveDateTime,
+) -> QueryResult<Vec<(Option<i64>, i64)>> {
+    messages::table
+        .filter(
+            messages::tenant_id
+                .eq(tenant.0)
+                .and(messages::campaign_id.is_not_null())
+                .and(messages::direction.eq("outbound"))
+                .and(messages::status.eq_any(["sent", "delivered", "read"]))
+                .and(messages::created_at.ge(from)),
+        )
+        .group_by(messages::campaign_id)
+        .select((messages::campaign_id, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -170,3 +170,46 @@ async fn quick_replies_with_a_cta_payload_count_as_clicks() {
     let sent = outbound_to(&app, &t.token, "+919876543210").await;
     assert!(sent.iter().any(|m| m["message"]["link"] == BROCHURE), "{sent:?}");
 }
+
+#[actix_web::test]
+async fn engagement_counts_sends_and_clicks_overall_and_per_campaign() {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    let app = spawn_app().await;
+    let t = app.signup("gita").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    let mut ids = Vec::new();
+    for phone in ["+919876543210", "+919812345678"] {
+        let lead = app.post("/api/v1/leads", &t.token, json!({"phone": phone})).await.expect(201);
+        let send = json!({"account_id": account, "to": phone, "message": {"type": "text", "body": "new launch"}});
+        let m = app.post("/api/v1/messages", &t.token, send).await.expect(202);
+        assert_eq!(crate::messages::settle(&app, &t.token, m["id"].as_i64().unwrap()).await["status"], "sent");
+        ids.push((lead["id"].as_i64().unwrap(), m["id"].as_i64().unwrap()));
+    }
+    let (db, first) = (app.state.db.clone(), ids[0].1);
+    actix_web::web::block(move || {
+        use wabahub::db::schema::messages::dsl as m;
+        diesel::update(m::messages.find(first)).set(m::campaign_id.eq(5)).execute(&mut db.get().unwrap()).unwrap()
+    })
+    .await
+    .unwrap();
+    click(&app, &link(&app, ids[0].0, CtaAction::Interested, Some(5))).await;
+    click(&app, &link(&app, ids[1].0, CtaAction::NotInterested, None)).await;
+
+    let report = app.get("/api/v1/analytics/engagement?days=7", &t.token).await.expect(200);
+    assert_eq!(
+        report["overall"],
+        json!({"sent": 2, "interested": 1, "not_interested": 1, "engagement_rate": 1.0, "conversion_rate": 0.5})
+    );
+    assert_eq!(
+        report["campaigns"],
+        json!([{"campaign_id": 5, "sent": 1, "interested": 1, "not_interested": 0, "engagement_rate": 1.0, "conversion_rate": 1.0}])
+    );
+    assert_eq!(report["to"].as_str().unwrap(), chrono::Utc::now().date_naive().to_string());
+    for days in ["0", "366", "x"] {
+        app.get(&format!("/api/v1/analytics/engagement?days={days}"), &t.token).await.problem(422, "validation_failed");
+    }
+    let other = app.signup("hal").await;
+    let theirs = app.get("/api/v1/analytics/engagement", &other.token).await.expect(200);
+    assert_eq!(theirs["overall"]["sent"], 0);
+    assert_eq!(theirs["campaigns"], json!([]));
+}
