@@ -32,6 +32,12 @@ fn sample_body(operation: &str) -> Option<Value> {
         "verify_phone_code" => json!({"code": "123456"}),
         "create_webhook_endpoint" => json!({"url": "https://example.com/hook", "event_types": ["message.status"]}),
         "update_webhook_endpoint" => json!({"active": false}),
+        "create_lead" => json!({"phone": "+919800000042"}),
+        "update_lead" => json!({"status": "converted", "name": "Hacked"}),
+        "create_lead_note" => json!({"text": "hacked"}),
+        "import_leads" | "import_opt_outs" => json!("phone\n+919800000042"),
+        "create_opt_out" => json!({"phone": "+919800000042"}),
+        "generate_template" => json!({"name": "x", "language": "en", "body": "x"}),
         "embedded_signup" => json!({"code": "c", "waba_id": "1", "phone_number_id": "2"}),
         _ => return None,
     })
@@ -109,7 +115,17 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .unwrap();
     assert_eq!(delivered.status(), 200);
     let event = app.get("/api/v1/webhook-events", &a.token).await.expect(200)["data"][0]["id"].as_i64().unwrap();
+    let lead =
+        app.post("/api/v1/leads", &a.token, json!({"name": "alpha-lead", "phone": "+919800000042"})).await.expect(201);
+    app.post(&format!("/api/v1/leads/{}/notes", lead["id"]), &a.token, json!({"text": "alpha-note"})).await.expect(201);
+    let opt_out = app
+        .post("/api/v1/opt-outs", &a.token, json!({"phone": "+919800000043", "reason": "alpha-reason"}))
+        .await
+        .expect(201);
     let markers = [
+        "alpha-lead",
+        "alpha-note",
+        "alpha-reason",
         "alpha-hooks.example.com",
         "alpha-inbound",
         "alpha-owner",
@@ -140,6 +156,10 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             endpoint
         } else if path.starts_with("/api/v1/messages/") {
             message["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/leads/") {
+            lead["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/opt-outs/") {
+            opt_out["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/webhook-events/") {
             event
         } else {
@@ -198,6 +218,10 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     let hook = app.get(&format!("/api/v1/webhook-endpoints/{endpoint}"), &a.token).await.expect(200);
     assert_eq!(hook["active"], true);
     app.get("/api/v1/me", key["key"].as_str().unwrap()).await.expect(200);
+    let lead = app.get(&format!("/api/v1/leads/{}", lead["id"]), &a.token).await.expect(200);
+    assert_eq!((lead["name"].as_str(), lead["status"].as_str()), (Some("alpha-lead"), Some("new")));
+    let opt_outs = app.get("/api/v1/opt-outs", &a.token).await.expect(200);
+    assert_eq!(opt_outs["data"][0]["id"], opt_out["id"]);
     let tenant = app.get("/api/v1/me", &a.token).await.expect(200);
     assert_eq!(tenant["tenant"]["status"], "active");
 }
