@@ -11,3 +11,5 @@ CREATE TABLE cta_clicks (
 );
 CREATE INDEX cta_clicks_tenant_idx ON cta_clicks (tenant_id, created_at);
 CREATE INDEX cta_clicks_lead_idx ON cta_clicks (lead_id);
+-- Sent messages per campaign, for engagement analytics.
+CREATE INDEX messages_engagement_idx ON messages (tenant_id, campaign_id, created_at);
