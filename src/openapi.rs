@@ -33,6 +33,8 @@ use crate::error::Problem;
         (name = "leads", description = "Leads with notes, statuses and stages; CSV import"),
         (name = "opt-outs", description = "The tenant's do-not-contact list"),
         (name = "tracking", description = "CTA click tracking links (public, no auth)"),
+        (name = "projects", description = "Projects: brochure, deep links and the IVR numbers that belong to them"),
+        (name = "ivr-calls", description = "IVR call logs in, linked to leads and projects"),
         (name = "analytics", description = "Dashboards from the daily rollups"),
         (name = "webhook-endpoints", description = "Signed event delivery to tenants' URLs, with retries, a log and replay"),
         (name = "webhooks", description = "Provider webhooks in, and the stored events"),

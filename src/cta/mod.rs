@@ -101,7 +101,7 @@ pub fn apply_click(
 /// Queues the lead's project brochure as a document message; `Err` says why it was not sent.
 fn brochure(conn: &mut DbConn, tenant: TenantId, lead: &LeadRow) -> diesel::QueryResult<Result<i64, &'static str>> {
     let Some(project) = lead.project_id else { return Ok(Err("the lead has no project")) };
-    let Some(url) = projects::brochure_url(conn, tenant, project)? else {
+    let Some(url) = projects::get(conn, tenant, project)?.and_then(|p| p.row.brochure_url) else {
         return Ok(Err("the project has no brochure_url"));
     };
     if opt_outs::contains(conn, tenant, &lead.phone)? {

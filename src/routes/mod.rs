@@ -8,10 +8,12 @@ pub mod api_keys;
 pub mod auth;
 pub mod conversations;
 pub mod flows;
+pub mod ivr_calls;
 pub mod leads;
 pub mod messages;
 pub mod opt_outs;
 pub mod phone_numbers;
+pub mod projects;
 pub mod system;
 pub mod templates;
 pub mod track;
@@ -41,6 +43,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(conversations::configure)
             .configure(leads::configure)
             .configure(opt_outs::configure)
+            .configure(projects::configure)
+            .configure(ivr_calls::configure)
             .configure(analytics::configure)
             .configure(webhook_endpoints::configure)
             .configure(webhooks::events::configure)

@@ -38,6 +38,14 @@ fn sample_body(operation: &str) -> Option<Value> {
         "import_leads" | "import_opt_outs" => json!("phone\n+919800000042"),
         "create_opt_out" => json!({"phone": "+919800000042"}),
         "generate_template" => json!({"name": "x", "language": "en", "body": "x"}),
+        "create_project" => json!({"name": "x", "ivr_numbers": ["+918045670001"]}),
+        "update_project" => json!({"name": "Hacked", "ivr_numbers": []}),
+        "create_ivr_call" => {
+            json!({"caller_id_number": "9876500001", "call_to_number": "8045670001", "duration": 0, "start_stamp": "2026-11-20T10:00:00Z"})
+        }
+        "create_ivr_call_batch" => {
+            json!({"calls": [{"caller_id_number": "9876500002", "call_to_number": "8045670001", "duration": 5, "start_stamp": "2026-11-20T10:00:00Z"}]})
+        }
         "embedded_signup" => json!({"code": "c", "waba_id": "1", "phone_number_id": "2"}),
         _ => return None,
     })
@@ -122,6 +130,22 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .post("/api/v1/opt-outs", &a.token, json!({"phone": "+919800000043", "reason": "alpha-reason"}))
         .await
         .expect(201);
+    let project = app
+        .post("/api/v1/projects", &a.token, json!({"name": "alpha-project", "ivr_numbers": ["+918045679999"]}))
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
+    let call = app
+        .post(
+            "/api/v1/ivr-calls",
+            &a.token,
+            json!({"caller_id_number": "+919876541616", "call_to_number": "+918045679999", "duration": 30, "start_stamp": "2026-11-20T09:00:00Z"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
     let markers = [
         "alpha-lead",
         "alpha-note",
@@ -131,6 +155,9 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         "alpha-owner",
         "alpha-member",
         "alpha-key",
+        "alpha-project",
+        "9876541616",
+        "8045679999",
         "alpha-account",
         "+14155550123",
         "4242424242",
@@ -162,6 +189,10 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             opt_out["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/webhook-events/") {
             event
+        } else if path.starts_with("/api/v1/projects/") {
+            project
+        } else if path.starts_with("/api/v1/ivr-calls/") {
+            call
         } else {
             a.id
         };
@@ -217,6 +248,9 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     assert_eq!(user["name"], "Alpha Member");
     let hook = app.get(&format!("/api/v1/webhook-endpoints/{endpoint}"), &a.token).await.expect(200);
     assert_eq!(hook["active"], true);
+    let proj = app.get(&format!("/api/v1/projects/{project}"), &a.token).await.expect(200);
+    assert_eq!(proj["name"], "alpha-project");
+    assert_eq!(proj["ivr_numbers"], json!(["+918045679999"]));
     app.get("/api/v1/me", key["key"].as_str().unwrap()).await.expect(200);
     let lead = app.get(&format!("/api/v1/leads/{}", lead["id"]), &a.token).await.expect(200);
     assert_eq!((lead["name"].as_str(), lead["status"].as_str()), (Some("alpha-lead"), Some("new")));

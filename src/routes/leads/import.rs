@@ -109,7 +109,7 @@ fn check(
     columns: &HashMap<String, usize>,
     width: usize,
     cc: &str,
-    projects: &[(i64, String)],
+    projects: &HashMap<i64, String>,
 ) -> Result<ValidRow, FieldErrors> {
     let mut errors = FieldErrors::new();
     let mut fail = |f: &str, code: &str| errors.entry(f.to_string()).or_default().push(code.to_string());
@@ -136,7 +136,7 @@ fn check(
         fail("status", "invalid_choice");
     }
     let project = cell(r, columns, "project").map(|p| {
-        let by_id = p.parse::<i64>().ok().filter(|id| projects.iter().any(|(pid, _)| pid == id));
+        let by_id = p.parse::<i64>().ok().filter(|id| projects.contains_key(id));
         by_id.or_else(|| projects.iter().find(|(_, n)| n.eq_ignore_ascii_case(p)).map(|(id, _)| *id))
     });
     if project == Some(None) {
@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn a_row_reports_every_bad_field() {
         let r = Record { line: 3, fields: vec!["A".into(), "12".into(), "Nowhere".into(), "maybe".into(), "x".into()] };
-        let e = check(&r, &header(), 4, "91", &[(1, "Green Acres".into())]).err().unwrap();
+        let e = check(&r, &header(), 4, "91", &HashMap::from([(1, "Green Acres".into())])).err().unwrap();
         assert_eq!(
             codes(&e),
             BTreeMap::from([
@@ -257,7 +257,7 @@ mod tests {
             line: 2,
             fields: vec!["A".into(), "09876543210".into(), "green acres".into(), "Not Interested".into()],
         };
-        let v = check(&r, &header(), 4, "91", &[(7, "Green Acres".into())]).ok().unwrap();
+        let v = check(&r, &header(), 4, "91", &HashMap::from([(7, "Green Acres".into())])).ok().unwrap();
         assert_eq!((v.lead.phone.as_str(), v.lead.project_id), ("+919876543210", Some(7)));
         assert_eq!(v.lead.status.as_deref(), Some("not_interested"));
     }

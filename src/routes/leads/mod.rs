@@ -37,7 +37,7 @@ pub fn read_phone(state: &AppState, field: &str, raw: &str) -> ApiResult<PhoneNu
 /// 422 on `project_id` unless the project is the tenant's.
 fn check_project(c: &mut DbConn, tenant: TenantId, project: Option<i64>) -> ApiResult<()> {
     match project {
-        Some(id) if !crate::store::projects::names(c, tenant)?.iter().any(|(p, _)| *p == id) => {
+        Some(id) if !crate::store::projects::names(c, tenant)?.contains_key(&id) => {
             Err(ApiError::field("project_id", "not_found"))
         }
         _ => Ok(()),
