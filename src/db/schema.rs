@@ -414,6 +414,18 @@ diesel::joinable!(health_logs -> accounts (account_id));
 diesel::joinable!(usage_daily -> accounts (account_id));
 diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::table! {
+    cta_clicks (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        lead_id -> BigInt,
+        campaign_id -> Nullable<BigInt>,
+        action -> Text,
+        via -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_delivery_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(webhook_events -> accounts (account_id));
 diesel::joinable!(project_ivr_numbers -> projects (project_id));
@@ -425,6 +437,7 @@ diesel::joinable!(messages -> leads (lead_id));
 diesel::joinable!(usage_billable -> accounts (account_id));
 diesel::joinable!(flow_submissions -> flows (flow_id));
 diesel::joinable!(flow_submissions -> messages (message_id));
+diesel::joinable!(cta_clicks -> leads (lead_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -453,4 +466,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     ivr_calls,
     usage_billable,
     flow_submissions,
+    cta_clicks,
 );

@@ -9,11 +9,15 @@ pub mod auth;
 pub mod conversations;
 pub mod flows;
 pub mod ivr_calls;
+pub mod leads;
 pub mod messages;
+pub mod opt_outs;
 pub mod phone_numbers;
 pub mod projects;
 pub mod system;
 pub mod templates;
+pub mod track;
+pub mod upload;
 pub mod users;
 pub mod webhook_endpoints;
 pub mod webhooks;
@@ -25,6 +29,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(system::configure);
     cfg.configure(webhooks::configure);
+    cfg.configure(track::configure);
     cfg.service(
         scope::scope("/api/v1")
             .configure(auth::configure)
@@ -36,6 +41,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(flows::configure)
             .configure(messages::configure)
             .configure(conversations::configure)
+            .configure(leads::configure)
+            .configure(opt_outs::configure)
             .configure(projects::configure)
             .configure(ivr_calls::configure)
             .configure(analytics::configure)

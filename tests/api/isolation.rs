@@ -33,6 +33,12 @@ fn sample_body(operation: &str) -> Option<Value> {
         "create_webhook_endpoint" => json!({"url": "https://example.com/hook", "event_types": ["message.status"]}),
         "update_webhook_endpoint" => json!({"active": false}),
         "create_sandbox_inbound" => json!({"from": "+14155550142", "text": "x"}),
+        "create_lead" => json!({"phone": "+919800000042"}),
+        "update_lead" => json!({"status": "converted", "name": "Hacked"}),
+        "create_lead_note" => json!({"text": "hacked"}),
+        "import_leads" | "import_opt_outs" => json!("phone\n+919800000042"),
+        "create_opt_out" => json!({"phone": "+919800000042"}),
+        "generate_template" => json!({"name": "x", "language": "en", "body": "x"}),
         "create_project" => json!({"name": "x", "ivr_numbers": ["+918045670001"]}),
         "update_project" => json!({"name": "Hacked", "ivr_numbers": []}),
         "create_ivr_call" => {
@@ -120,6 +126,13 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .await
         .expect(202);
     let event = app.get("/api/v1/webhook-events", &a.token).await.expect(200)["data"][0]["id"].as_i64().unwrap();
+    let lead =
+        app.post("/api/v1/leads", &a.token, json!({"name": "alpha-lead", "phone": "+919800000042"})).await.expect(201);
+    app.post(&format!("/api/v1/leads/{}/notes", lead["id"]), &a.token, json!({"text": "alpha-note"})).await.expect(201);
+    let opt_out = app
+        .post("/api/v1/opt-outs", &a.token, json!({"phone": "+919800000043", "reason": "alpha-reason"}))
+        .await
+        .expect(201);
     let project = app
         .post("/api/v1/projects", &a.token, json!({"name": "alpha-project", "ivr_numbers": ["+918045679999"]}))
         .await
@@ -137,6 +150,9 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .as_i64()
         .unwrap();
     let markers = [
+        "alpha-lead",
+        "alpha-note",
+        "alpha-reason",
         "alpha-hooks.example.com",
         "alpha-inbound",
         "alpha-owner",
@@ -170,6 +186,10 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             endpoint
         } else if path.starts_with("/api/v1/messages/") {
             message["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/leads/") {
+            lead["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/opt-outs/") {
+            opt_out["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/webhook-events/") {
             event
         } else if path.starts_with("/api/v1/flows/") {
@@ -237,6 +257,10 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     assert_eq!(proj["name"], "alpha-project");
     assert_eq!(proj["ivr_numbers"], json!(["+918045679999"]));
     app.get("/api/v1/me", key["key"].as_str().unwrap()).await.expect(200);
+    let lead = app.get(&format!("/api/v1/leads/{}", lead["id"]), &a.token).await.expect(200);
+    assert_eq!((lead["name"].as_str(), lead["status"].as_str()), (Some("alpha-lead"), Some("new")));
+    let opt_outs = app.get("/api/v1/opt-outs", &a.token).await.expect(200);
+    assert_eq!(opt_outs["data"][0]["id"], opt_out["id"]);
     let tenant = app.get("/api/v1/me", &a.token).await.expect(200);
     assert_eq!(tenant["tenant"]["status"], "active");
 }

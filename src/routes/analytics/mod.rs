@@ -2,6 +2,8 @@
 //! series, top failure codes, billable messages per pricing category, and per-template performance
 //! for one account.
 
+mod engagement;
+
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, web};
@@ -16,7 +18,7 @@ use crate::state::AppState;
 use crate::store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(get_dashboard).service(get_account_analytics);
+    cfg.service(get_dashboard).service(get_account_analytics).service(engagement::get_engagement);
 }
 
 /// How many top failure codes are listed.
