@@ -110,7 +110,8 @@ struct Signed {
 }
 
 fn signed(body: String, secret: &str) -> Signed {
-    let signature = format!("sha256={}", hex::encode(wabahub::providers::meta::signature::sign(secret, body.as_bytes())));
+    let signature =
+        format!("sha256={}", hex::encode(wabahub::providers::meta::signature::sign(secret, body.as_bytes())));
     Signed { body: Bytes::from(body), signature }
 }
 
@@ -244,7 +245,12 @@ async fn meta_account(addr: &str, phone_id: &str, secret: &str) -> String {
     let signup: Value = client
         .post(format!("{base}/api/v1/auth/signup"))
         .json(&json!({"tenant_name": "Bench", "name": "Bench", "email": "bench@example.com", "password": "benchmark1"}))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = signup["tokens"]["access_token"].as_str().expect("signup").to_string();
     let setup: Value = client
         .post(format!("{base}/api/v1/accounts/setup"))
@@ -256,7 +262,12 @@ async fn meta_account(addr: &str, phone_id: &str, secret: &str) -> String {
             "access_tokens": {"access_token": "bench-token-123", "app_secret": secret},
             "business_profile": {"name": "Bench"}
         }))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let url = setup["account"]["webhook_url"].as_str().unwrap_or_else(|| panic!("setup: {setup}"));
     url[url.find("/webhooks/").unwrap()..].to_string()
 }

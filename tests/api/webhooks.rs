@@ -600,12 +600,13 @@ async fn concurrent_deliveries_are_each_stored_once_and_applied() {
             envelope(vec![messages_change(PHONE_ID, "statuses", json!([s]))]).to_string()
         })
         .collect();
-    let order: Vec<&String> = bodies.iter().enumerate().flat_map(|(i, b)| vec![b; if i < 50 { 2 } else { 1 }]).collect();
+    let order: Vec<&String> =
+        bodies.iter().enumerate().flat_map(|(i, b)| vec![b; if i < 50 { 2 } else { 1 }]).collect();
     assert_eq!(order.len(), 200);
     let answers: Vec<u16> = futures_util::stream::iter(order)
         .map(|b| deliver(&app, &path, b, Some(signature(APP_SECRET, b))))
         .buffer_unordered(20)
-        .map(|res| res.status)
+        .map(|res| res.status.as_u16())
         .collect()
         .await;
     assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
