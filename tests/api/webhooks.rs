@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use diesel::RunQueryDsl;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use wabahub::providers::meta::signature::sign;
 use wiremock::matchers::method;
@@ -603,4 +604,64 @@ async fn webhook_bodies_may_be_up_to_three_megabytes() {
     big["padding"] = json!("x".repeat(3 * 1024 * 1024));
     let text = big.to_string();
     deliver(&app, path, &text, Some(signature(secret, &text))).await.problem(413, "payload_too_large");
+}
+
+/// The stored events' (payload, processed, process error), read from the database.
+async fn stored_events(app: &TestApp) -> Vec<(String, bool, Option<String>)> {
+    use diesel::prelude::*;
+    use wabahub::db::schema::webhook_events as e;
+    let url = app.database_url.clone();
+    actix_web::web::block(move || {
+        e::table
+            .select((e::payload, e::processed_at.is_not_null(), e::process_error))
+            .load(&mut wabahub::db::connect(&url).unwrap())
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn concurrent_deliveries_are_each_stored_once_and_applied() {
+    let (app, fake, t, account, path) = meta_app().await;
+    let mut ids = Vec::new();
+    for m in 0..5 {
+        ids.push(sent_message(&app, &fake, &t, account, &format!("wamid.C{m}")).await);
+    }
+    // 150 distinct bodies, the first 50 of them delivered twice in a row (so a redelivery often
+    // shares its original's group commit), 20 requests in flight at a time.
+    let steps = ["sent", "delivered", "read"];
+    let bodies: Vec<String> = (0..150)
+        .map(|i| {
+            let s = status(&format!("wamid.C{}", i % 5), steps[i % 3], 1_700_000_000 + i as i64);
+            envelope(vec![messages_change(PHONE_ID, "statuses", json!([s]))]).to_string()
+        })
+        .collect();
+    let order: Vec<&String> =
+        bodies.iter().enumerate().flat_map(|(i, b)| vec![b; if i < 50 { 2 } else { 1 }]).collect();
+    assert_eq!(order.len(), 200);
+    let answers: Vec<u16> = futures_util::stream::iter(order)
+        .map(|b| deliver(&app, &path, b, Some(signature(APP_SECRET, b))))
+        .buffer_unordered(20)
+        .map(|res| res.status.as_u16())
+        .collect()
+        .await;
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+    let mut stored = stored_events(&app).await;
+    let mut payloads: Vec<&String> = stored.iter().map(|(p, _, _)| p).collect();
+    payloads.sort();
+    let mut expected: Vec<&String> = bodies.iter().collect();
+    expected.sort();
+    assert_eq!(payloads, expected, "every accepted body is stored exactly once");
+    drained(&app, &t.token).await;
+    stored = stored_events(&app).await;
+    assert!(stored.iter().all(|(_, processed, error)| *processed && error.is_none()), "every event is applied");
+    for id in ids {
+        let m = message(&app, &t, id).await;
+        assert_eq!(m["status"], "read", "{m}");
+    }
+    let usage = format!("/api/v1/accounts/{account}/usage?from=2023-11-14&to=2023-11-14");
+    let usage = app.get(&usage, &t.token).await.expect(200);
+    assert_eq!(usage["total"]["delivered"], 5, "{usage}");
+    assert_eq!(usage["total"]["read"], 5, "{usage}");
 }
