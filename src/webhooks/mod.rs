@@ -66,6 +66,17 @@ impl Processor {
     }
 }
 
+/// Claims one event and applies it now; does nothing when another process claimed it first.
+pub async fn process(state: &AppState, id: i64) -> Result<(), ApiError> {
+    state
+        .db
+        .run(move |c| match webhook_events::claim(c, id)? {
+            Some(event) => finish(c, &event),
+            None => Ok(()),
+        })
+        .await
+}
+
 /// Applies a tenant's event again now; `false` when the tenant has no such event.
 pub async fn reprocess(state: &AppState, tenant: TenantId, id: i64) -> Result<bool, ApiError> {
     state

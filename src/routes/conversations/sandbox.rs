@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::auth::AuthContext;
+use crate::db::write_tx;
 use crate::domain::phone::e164;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidatedJson;
@@ -103,8 +104,12 @@ pub async fn create_sandbox_inbound(
         chrono::Utc::now(),
     );
     let raw = payload.to_string();
-    let stored = state.db.run(move |c| ingest::store_for(c, &account, raw.as_bytes(), &payload)).await?;
-    let event = stored.ok_or_else(|| ApiError::internal("a fresh simulated message was taken for a redelivery"))?;
+    let new = ingest::event_for(&account, raw.as_bytes(), &payload);
+    let stored = state.db.run(move |c| write_tx(c, |c| store::webhook_events::insert_many(c, &[&new]))).await?;
+    let (_, event) = stored
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("a fresh simulated message was taken for a redelivery"))?;
     crate::webhooks::process(&state, event).await?;
     let started = std::time::Instant::now();
     loop {
