@@ -168,6 +168,26 @@ where
     }
 }
 
+/// Runs `f` inside a savepoint of the caller's transaction: when it fails, only its own changes are
+/// undone and the transaction goes on (on PostgreSQL too, where an error would otherwise abort it).
+pub fn savepoint<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+{
+    conn.batch_execute("SAVEPOINT item")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.batch_execute("RELEASE SAVEPOINT item")?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")?;
+            Err(e)
+        }
+    }
+}
+
 /// Raw SQL written with PostgreSQL's `$n` placeholders, for either backend (SQLite reads `?n`).
 pub fn portable(conn: &DbConn, sql: &str) -> String {
     if matches!(conn, DbConn::Sqlite(_)) { sql.replace('$', "?") } else { sql.to_string() }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::db::{DbConn, write_tx};
+use crate::db::{DbConn, savepoint, write_tx};
 use crate::domain::TenantId;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -48,19 +48,22 @@ impl Processor {
         }
     }
 
-    /// Claims and applies up to `BATCH` waiting events, in one trip to the blocking pool; an
-    /// event another process claimed first is skipped.
+    /// Claims and applies up to `BATCH` waiting events in one transaction (each change in its own
+    /// savepoint), so a round takes the database's write lock once; an event another process
+    /// claimed first is skipped.
     async fn round(&self) -> Result<usize, ApiError> {
         self.state
             .db
             .run(|c| {
-                let ids = webhook_events::pending(c, BATCH)?;
-                for id in &ids {
-                    if let Some(event) = webhook_events::claim(c, *id)? {
-                        finish(c, &event)?;
+                write_tx(c, |c| {
+                    let ids = webhook_events::pending(c, BATCH)?;
+                    for id in &ids {
+                        if let Some(event) = webhook_events::claim(c, *id)? {
+                            finish(c, &event)?;
+                        }
                     }
-                }
-                Ok::<_, diesel::result::Error>(ids.len())
+                    Ok::<_, diesel::result::Error>(ids.len())
+                })
             })
             .await
     }
@@ -70,9 +73,11 @@ impl Processor {
 pub async fn process(state: &AppState, id: i64) -> Result<(), ApiError> {
     state
         .db
-        .run(move |c| match webhook_events::claim(c, id)? {
-            Some(event) => finish(c, &event),
-            None => Ok(()),
+        .run(move |c| {
+            write_tx(c, |c| match webhook_events::claim(c, id)? {
+                Some(event) => finish(c, &event),
+                None => Ok(()),
+            })
         })
         .await
 }
@@ -81,21 +86,23 @@ pub async fn process(state: &AppState, id: i64) -> Result<(), ApiError> {
 pub async fn reprocess(state: &AppState, tenant: TenantId, id: i64) -> Result<bool, ApiError> {
     state
         .db
-        .run(move |c| match webhook_events::reclaim(c, tenant, id)? {
-            Some(event) => finish(c, &event).map(|_| true),
-            None => Ok(false),
+        .run(move |c| {
+            write_tx(c, |c| match webhook_events::reclaim(c, tenant, id)? {
+                Some(event) => finish(c, &event).map(|_| true),
+                None => Ok(false),
+            })
         })
         .await
 }
 
-/// Applies a claimed event and records the outcome.
+/// Applies a claimed event and records the outcome. Call in a write transaction.
 fn finish(conn: &mut DbConn, event: &WebhookEvent) -> Result<(), diesel::result::Error> {
     let errors = apply_event(conn, event);
     let error = (!errors.is_empty()).then(|| errors.join("; "));
     webhook_events::finish(conn, event.id, error.as_deref())
 }
 
-/// Applies every change of every entry, each in its own transaction; returns the failures.
+/// Applies every change of every entry, each in its own savepoint; returns the failures.
 fn apply_event(conn: &mut DbConn, event: &WebhookEvent) -> Vec<String> {
     let (Some(tenant), Some(account)) = (event.tenant_id, event.account_id) else {
         return vec!["the event names no account".into()];
@@ -109,7 +116,7 @@ fn apply_event(conn: &mut DbConn, event: &WebhookEvent) -> Vec<String> {
     for (e, entry) in ingest::entries(&body).iter().enumerate() {
         for (i, change) in ingest::changes(entry).iter().enumerate() {
             for (n, it) in apply::items(change).iter().enumerate() {
-                if let Err(err) = write_tx(conn, |c| apply::item(c, &target, change, it)) {
+                if let Err(err) = savepoint(conn, |c| apply::item(c, &target, change, it)) {
                     errors.push(format!("entry[{e}].changes[{i}] item {n}: {err}"));
                 }
             }
