@@ -55,6 +55,7 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     let db = Db::open(&settings.database_url, settings.db_pool_size)?;
     let state = wabahub::state::AppState::new(settings, db)?;
     tokio::spawn(wabahub::outbox::dispatcher::Dispatcher::new(state.clone()).run());
+    tokio::spawn(wabahub::campaigns::runner::run(state.clone()));
     tokio::spawn(wabahub::relay::worker::run(state.clone()));
     tokio::spawn(wabahub::webhooks::Processor::new(state.clone()).run());
     wabahub::jobs::spawn(&state);

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod campaigns;
 pub mod conversations;
 pub mod flows;
 pub mod health_logs;
