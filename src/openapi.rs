@@ -30,6 +30,7 @@ use crate::error::Problem;
         (name = "flows", description = "WhatsApp Flows"),
         (name = "messages", description = "Sending through the outbox, and message history"),
         (name = "conversations", description = "Contacts and the messages exchanged with them"),
+        (name = "campaigns", description = "Template campaigns to IVR callers and leads: preview, start, pause, results"),
         (name = "analytics", description = "Dashboards from the daily rollups"),
         (name = "webhook-endpoints", description = "Signed event delivery to tenants' URLs, with retries, a log and replay"),
         (name = "webhooks", description = "Provider webhooks in, and the stored events"),

@@ -421,3 +421,16 @@ pub fn recipients(
         .bind::<BigInt, _>(limit)
         .load(conn)
 }
+
+/// Whether every one of these project ids is the tenant's.
+pub fn projects_owned(conn: &mut DbConn, tenant: TenantId, ids: &[i64]) -> QueryResult<bool> {
+    use crate::db::schema::projects;
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let n: i64 = projects::table
+        .filter(projects::tenant_id.eq(tenant.0).and(projects::id.eq_any(&ids)))
+        .count()
+        .get_result(conn)?;
+    Ok(n == ids.len() as i64)
+}
