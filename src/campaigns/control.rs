@@ -238,9 +238,9 @@ pub struct Progress {
     /// Audience entries that never became recipients, by reason (`invalid_number`, `duplicate`,
     /// `over_limit`), plus the skipped reasons as counted at start.
     pub excluded: BTreeMap<String, i64>,
-    /// (delivered + read) / accepted by the provider.
+    /// (delivered + read) / messages that were sent or failed.
     pub delivery_rate: Option<f64>,
-    /// read / accepted by the provider.
+    /// read / messages that were sent or failed.
     pub read_rate: Option<f64>,
     /// Seconds until every pending and queued recipient is handed over at the campaign's rate.
     pub eta_seconds: Option<i64>,
@@ -268,7 +268,7 @@ pub fn progress(conn: &mut DbConn, c: &CampaignRow) -> ApiResult<Progress> {
             }
         }
     }
-    let accepted = p.sent + p.delivered + p.read;
+    let accepted = p.sent + p.delivered + p.read + p.failed;
     if accepted > 0 {
         p.delivery_rate = Some((p.delivered + p.read) as f64 / accepted as f64);
         p.read_rate = Some(p.read as f64 / accepted as f64);
