@@ -32,6 +32,7 @@ fn sample_body(operation: &str) -> Option<Value> {
         "verify_phone_code" => json!({"code": "123456"}),
         "create_webhook_endpoint" => json!({"url": "https://example.com/hook", "event_types": ["message.status"]}),
         "update_webhook_endpoint" => json!({"active": false}),
+        "create_campaign" => crate::campaigns::campaign_body(1, json!({"test_numbers": ["+14155550142"]})),
         "embedded_signup" => json!({"code": "c", "waba_id": "1", "phone_number_id": "2"}),
         _ => return None,
     })
@@ -109,6 +110,14 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .unwrap();
     assert_eq!(delivered.status(), 200);
     let event = app.get("/api/v1/webhook-events", &a.token).await.expect(200)["data"][0]["id"].as_i64().unwrap();
+    let campaign = app
+        .post(
+            "/api/v1/campaigns",
+            &a.token,
+            crate::campaigns::campaign_body(account_id, json!({"test_numbers": ["+14155550199"]})),
+        )
+        .await
+        .expect(201);
     let markers = [
         "alpha-hooks.example.com",
         "alpha-inbound",
@@ -140,6 +149,8 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             endpoint
         } else if path.starts_with("/api/v1/messages/") {
             message["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/campaigns/") {
+            campaign["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/webhook-events/") {
             event
         } else {
@@ -197,6 +208,8 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     assert_eq!(user["name"], "Alpha Member");
     let hook = app.get(&format!("/api/v1/webhook-endpoints/{endpoint}"), &a.token).await.expect(200);
     assert_eq!(hook["active"], true);
+    let c = app.get(&format!("/api/v1/campaigns/{}", campaign["id"]), &a.token).await.expect(200);
+    assert_eq!(c["status"], "draft");
     app.get("/api/v1/me", key["key"].as_str().unwrap()).await.expect(200);
     let tenant = app.get("/api/v1/me", &a.token).await.expect(200);
     assert_eq!(tenant["tenant"]["status"], "active");
