@@ -77,6 +77,78 @@ pub fn check_ready(conn: &mut DbConn, c: &CampaignRow, d: &Definition) -> ApiRes
     Ok(())
 }
 
+/// A new campaign as the API or the CLI describes it.
+pub struct Draft {
+    pub name: String,
+    pub account_id: i64,
+    pub phone_number_id: Option<i64>,
+    pub template_name: String,
+    pub template_language: String,
+    /// Default 0.8 msg/s (or the number's throughput when lower).
+    pub rate_mps: Option<f64>,
+    /// Empty `variables` means the default mapping, cut to the template's parameter count.
+    pub definition: Definition,
+}
+
+/// The default rate: the seeds' Tata limit.
+pub const DEFAULT_RATE: f64 = 0.8;
+
+/// Stores a draft after checking what can be checked before start: the account and number are the
+/// tenant's, the rate fits the number, the projects exist, the variables fit the template (when it
+/// is known), and the provider takes the CTA buttons. Media headers are checked by the caller.
+pub fn create(conn: &mut DbConn, tenant: TenantId, draft: Draft) -> ApiResult<CampaignRow> {
+    write_tx(conn, |c| {
+        let account =
+            accounts::get(c, tenant, draft.account_id)?.ok_or_else(|| ApiError::field("account_id", "not_found"))?;
+        let phone = match draft.phone_number_id {
+            Some(pid) => phone_numbers::get(c, tenant, pid)?.filter(|p| p.account_id == account.id),
+            None => phone_numbers::default_for(c, tenant, account.id)?,
+        }
+        .ok_or_else(|| ApiError::field("phone_number_id", "not_found"))?;
+        let rate = draft.rate_mps.unwrap_or(DEFAULT_RATE.min(phone.throughput_mps));
+        if rate > phone.throughput_mps {
+            return Err(ApiError::field("rate_mps", "exceeds_number_throughput"));
+        }
+        let mut d = draft.definition;
+        if !store::projects_owned(c, tenant, &d.audience.projects)? {
+            return Err(ApiError::field("audience.projects", "not_found"));
+        }
+        if ProviderKind::parse(&account.provider) == ProviderKind::Tata && d.cta.as_ref().is_some_and(|b| b.kind == CtaKind::Url)
+        {
+            return Err(ApiError::field("cta", "ERR_BUTTON_VARIABLES_UNSUPPORTED"));
+        }
+        let template = templates::by_name(c, account.id, &draft.template_name, &draft.template_language)?;
+        let expected = template.as_ref().map(|t| {
+            let components: Vec<serde_json::Value> = serde_json::from_str(&t.components).unwrap_or_default();
+            body_parameter_count(&components)
+        });
+        if d.variables.is_empty() {
+            d.variables = super::definition::default_variables();
+            d.variables.truncate(expected.unwrap_or(d.variables.len()));
+        } else if let Some(n) = expected.filter(|n| *n != d.variables.len()) {
+            return Err(ApiError::field("variables", &format!("expected_{n}_body_parameters")));
+        }
+        let ts = crate::db::now();
+        Ok(store::insert(
+            c,
+            store::NewCampaign {
+                tenant_id: tenant.0,
+                account_id: account.id,
+                phone_number_id: phone.id,
+                name: draft.name,
+                definition_hash: d.hash(account.id, &draft.template_name, &draft.template_language),
+                template_name: draft.template_name,
+                template_language: draft.template_language,
+                definition: serde_json::to_string(&d).map_err(ApiError::internal)?,
+                rate_mps: rate,
+                status: "draft".into(),
+                created_at: ts,
+                updated_at: ts,
+            },
+        )?)
+    })
+}
+
 /// What a start did.
 pub struct Started {
     pub campaign: CampaignRow,

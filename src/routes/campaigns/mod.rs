@@ -7,20 +7,16 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use crate::auth::AuthContext;
 use crate::campaigns::audience::{self, Resolution};
-use crate::campaigns::control::{self, Action};
-use crate::campaigns::definition::{CtaKind, Definition, HeaderMediaKind, default_variables};
+use crate::campaigns::control::{self, Action, Draft};
+use crate::campaigns::definition::{Definition, HeaderMediaKind};
 use crate::campaigns::{csv, render};
-use crate::db::{now, write_tx};
 use crate::domain::TenantId;
-use crate::domain::account::ProviderKind;
-use crate::domain::template::body_parameter_count;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidatedJson;
 use crate::pagination::{PageQuery, Paginated};
 use crate::providers::message::MediaKind;
 use crate::state::AppState;
 use crate::store;
-use crate::store::campaigns::NewCampaign;
 use types::*;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -34,9 +30,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(cancel_campaign)
         .service(list_campaign_recipients);
 }
-
-/// The default rate: the seeds' Tata limit.
-const DEFAULT_RATE: f64 = 0.8;
 
 fn wants_csv(req: &HttpRequest) -> bool {
     req.headers()
@@ -105,62 +98,26 @@ pub async fn create_campaign(
         }
     }
     let tenant = auth.tenant_id;
+    let draft = Draft {
+        name: req.name,
+        account_id: req.account_id,
+        phone_number_id: req.phone_number_id,
+        template_name: req.template.name,
+        template_language: req.template.language,
+        rate_mps: req.rate_mps,
+        definition: Definition {
+            header_media: req.header_media,
+            variables: req.variables,
+            cta: req.cta,
+            audience: req.audience,
+        },
+    };
     let created = state
         .db
         .run(move |c| {
-            write_tx(c, |c| {
-                let account = store::accounts::get(c, tenant, req.account_id)?
-                    .ok_or_else(|| ApiError::field("account_id", "not_found"))?;
-                let phone = match req.phone_number_id {
-                    Some(pid) => store::phone_numbers::get(c, tenant, pid)?.filter(|p| p.account_id == account.id),
-                    None => store::phone_numbers::default_for(c, tenant, account.id)?,
-                }
-                .ok_or_else(|| ApiError::field("phone_number_id", "not_found"))?;
-                let rate = req.rate_mps.unwrap_or(DEFAULT_RATE.min(phone.throughput_mps));
-                if rate > phone.throughput_mps {
-                    return Err(ApiError::field("rate_mps", "exceeds_number_throughput"));
-                }
-                if !store::campaigns::projects_owned(c, tenant, &req.audience.projects)? {
-                    return Err(ApiError::field("audience.projects", "not_found"));
-                }
-                if ProviderKind::parse(&account.provider) == ProviderKind::Tata
-                    && req.cta.as_ref().is_some_and(|b| b.kind == CtaKind::Url)
-                {
-                    return Err(ApiError::field("cta", "ERR_BUTTON_VARIABLES_UNSUPPORTED"));
-                }
-                let template = store::templates::by_name(c, account.id, &req.template.name, &req.template.language)?;
-                let expected = template.as_ref().map(|t| {
-                    let components: Vec<serde_json::Value> = serde_json::from_str(&t.components).unwrap_or_default();
-                    body_parameter_count(&components)
-                });
-                let mut variables = req.variables;
-                if variables.is_empty() {
-                    variables = default_variables();
-                    variables.truncate(expected.unwrap_or(variables.len()));
-                } else if let Some(n) = expected.filter(|n| *n != variables.len()) {
-                    return Err(ApiError::field("variables", &format!("expected_{n}_body_parameters")));
-                }
-                let d = Definition { header_media: req.header_media, variables, cta: req.cta, audience: req.audience };
-                let ts = now();
-                let row = store::campaigns::insert(
-                    c,
-                    NewCampaign {
-                        tenant_id: tenant.0,
-                        account_id: account.id,
-                        phone_number_id: phone.id,
-                        name: req.name,
-                        definition_hash: d.hash(account.id, &req.template.name, &req.template.language),
-                        template_name: req.template.name,
-                        template_language: req.template.language,
-                        definition: serde_json::to_string(&d).map_err(ApiError::internal)?,
-                        rate_mps: rate,
-                        status: "draft".into(),
-                        created_at: ts,
-                        updated_at: ts,
-                    },
-                )?;
-                Ok::<_, ApiError>(CampaignOut::new(row, d, None))
-            })
+            let row = control::create(c, tenant, draft)?;
+            let d = control::definition(&row)?;
+            Ok::<_, ApiError>(CampaignOut::new(row, d, None))
         })
         .await?;
     Ok(HttpResponse::Created().insert_header(("location", format!("/api/v1/campaigns/{}", created.id))).json(created))
