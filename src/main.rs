@@ -1,7 +1,7 @@
 //! The `wabahub` binary.
 
 use clap::Parser;
-use wabahub::cli::{AdminCommand, Cli, Command};
+use wabahub::cli::{AdminCommand, CampaignCommand, Cli, Command};
 use wabahub::config::Settings;
 use wabahub::db::Db;
 use wabahub::startup::Application;
@@ -33,6 +33,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => unreachable!("handled above"),
+        Command::Campaign { command: CampaignCommand::Run(args) } => campaign_run(settings, *args),
         Command::Admin { command } => {
             let db = Db::open(&settings.database_url, 2)?;
             match command {
@@ -61,6 +62,15 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     wabahub::jobs::spawn(&state);
     tracing::info!("wabahub worker running");
     tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+#[actix_web::main]
+async fn campaign_run(settings: Settings, args: wabahub::campaigns::command::RunArgs) -> anyhow::Result<()> {
+    let status = wabahub::campaigns::command::run(settings, args).await?;
+    if status == "halted" {
+        anyhow::bail!("the campaign halted");
+    }
     Ok(())
 }
 

@@ -97,7 +97,12 @@ pub const DEFAULT_RATE: f64 = 0.8;
 /// tenant's, the rate fits the number, the projects exist, the variables fit the template (when it
 /// is known), and the provider takes the CTA buttons. Media headers are checked by the caller.
 pub fn create(conn: &mut DbConn, tenant: TenantId, draft: Draft) -> ApiResult<CampaignRow> {
-    write_tx(conn, |c| {
+    write_tx(conn, |c| create_in(c, tenant, draft))
+}
+
+/// `create` inside the caller's write transaction.
+pub fn create_in(c: &mut DbConn, tenant: TenantId, draft: Draft) -> ApiResult<CampaignRow> {
+    {
         let account =
             accounts::get(c, tenant, draft.account_id)?.ok_or_else(|| ApiError::field("account_id", "not_found"))?;
         let phone = match draft.phone_number_id {
@@ -113,7 +118,8 @@ pub fn create(conn: &mut DbConn, tenant: TenantId, draft: Draft) -> ApiResult<Ca
         if !store::projects_owned(c, tenant, &d.audience.projects)? {
             return Err(ApiError::field("audience.projects", "not_found"));
         }
-        if ProviderKind::parse(&account.provider) == ProviderKind::Tata && d.cta.as_ref().is_some_and(|b| b.kind == CtaKind::Url)
+        if ProviderKind::parse(&account.provider) == ProviderKind::Tata
+            && d.cta.as_ref().is_some_and(|b| b.kind == CtaKind::Url)
         {
             return Err(ApiError::field("cta", "ERR_BUTTON_VARIABLES_UNSUPPORTED"));
         }
@@ -146,7 +152,7 @@ pub fn create(conn: &mut DbConn, tenant: TenantId, draft: Draft) -> ApiResult<Ca
                 updated_at: ts,
             },
         )?)
-    })
+    }
 }
 
 /// What a start did.

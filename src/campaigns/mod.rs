@@ -3,6 +3,7 @@
 //! the campaign's rate, each at most once (see README "Campaigns").
 
 pub mod audience;
+pub mod command;
 pub mod control;
 pub mod csv;
 pub mod definition;
