@@ -138,6 +138,9 @@ pub async fn run(settings: Settings, args: RunArgs) -> anyhow::Result<String> {
     if args.dry_run {
         return dry_run(&state, &mut conn, tenant, draft, &args).await;
     }
+    if !args.force && !std::io::stdin().is_terminal() {
+        bail!("refusing to send without confirmation: run in a terminal or pass --force");
+    }
     let campaign = control::create(&mut conn, tenant, draft).map_err(fail)?;
     let d = control::definition(&campaign).map_err(fail)?;
     let res = audience::resolve(&mut conn, tenant, &d.audience, campaign.id, &campaign.definition_hash, false)?;
@@ -230,9 +233,6 @@ fn summary(eligible: usize, exclusions: &std::collections::BTreeMap<String, i64>
 }
 
 fn confirm(n: usize) -> anyhow::Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        bail!("refusing to send without confirmation: run in a terminal or pass --force");
-    }
     print!("Send to {n} recipients? [y/N] ");
     std::io::stdout().flush()?;
     let mut line = String::new();

@@ -432,3 +432,78 @@ async fn provider_template_errors_and_red_quality_halt_the_campaign() {
     assert_eq!(halted["halt_reason"], "ERR_QUALITY_DEGRADED");
     app.post(&format!("/api/v1/campaigns/{id}/resume"), &t.token, json!({})).await.problem(409, "ERR_QUALITY_DEGRADED");
 }
+
+/// Runs `wabahub campaign run` against the test's database.
+fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wabahub"))
+        .arg("campaign")
+        .arg("run")
+        .args(args)
+        .env_clear()
+        .env("DATABASE_URL", &app.database_url)
+        .env("WABAHUB_DATA_DIR", app.dir.path())
+        .env("JWT_SECRET", "a-cli-test-secret-that-is-long-enough")
+        .env("SANDBOX_APPROVAL_SECS", "1")
+        .env("RUST_LOG", "error")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run wabahub")
+}
+
+#[actix_web::test]
+async fn cli_dry_run_changes_nothing_and_a_forced_run_sends_with_a_summary() {
+    let app = spawn_app_with(|s| s.outbox_enabled = false).await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    approved(&app, &t.token, account, promo_template()).await;
+    let ivr = "+918000000001";
+    let calls =
+        vec![call("9876500001", ivr, 30, ago(3)), call("9876500002", ivr, 0, ago(4)), call("bad", ivr, 0, ago(2))];
+    seed(&app, t.id, calls).await;
+    let (tenant, account) = (t.id.to_string(), account.to_string());
+    let (from, to) = (today(-5), today(0));
+    let csv = app.dir.path().join("preview.csv");
+    let common = [
+        "--tenant",
+        &tenant,
+        "--account",
+        &account,
+        "--template-name",
+        "ivr_follow_up",
+        "--from-date",
+        &from,
+        "--to-date",
+        &to,
+        "--rate",
+        "20",
+    ];
+    let mut dry = common.to_vec();
+    dry.extend(["--dry-run", "--export-csv", csv.to_str().unwrap()]);
+    let out = cli(&app, &dry);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("recipients: 2") && stdout.contains("excluded (invalid_number): 1"), "{stdout}");
+    assert!(stdout.contains("nothing was stored or sent"), "{stdout}");
+    let written = std::fs::read_to_string(&csv).unwrap();
+    assert!(written.contains("+91******0001") && !written.contains("9876500001"), "{written}");
+    assert_eq!(app.get("/api/v1/campaigns", &t.token).await.expect(200)["data"], json!([]));
+
+    let out = cli(&app, &common);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(app.get("/api/v1/campaigns", &t.token).await.expect(200)["data"], json!([]));
+
+    let results = app.dir.path().join("results.csv");
+    let mut run = common.to_vec();
+    run.extend(["--force", "--export-csv", results.to_str().unwrap()]);
+    let out = cli(&app, &run);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(": completed"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("msg/s ETA"));
+    let list = app.get("/api/v1/campaigns", &t.token).await.expect(200);
+    let id = list["data"][0]["id"].as_i64().unwrap();
+    assert_eq!(list["data"][0]["status"], "completed");
+    assert_eq!(messages_of(&app, &t.token, id).await.len(), 2);
+    assert_eq!(std::fs::read_to_string(&results).unwrap().lines().count(), 3);
+}
