@@ -247,9 +247,12 @@ pub struct Group {
     pub count: i64,
 }
 
+/// A group's key: project and call status.
+type GroupKey = (Option<i64>, Option<&'static str>);
+
 /// Counts of the eligible candidates by (project, call status).
 pub fn groups(eligible: &[Candidate]) -> Vec<Group> {
-    let mut map: BTreeMap<(Option<i64>, Option<&str>), (Option<String>, i64)> = BTreeMap::new();
+    let mut map: BTreeMap<GroupKey, (Option<String>, i64)> = BTreeMap::new();
     for c in eligible {
         let e = map.entry((c.project_id, c.call_status)).or_insert((c.project_name.clone(), 0));
         e.1 += 1;
