@@ -146,3 +146,13 @@ pub fn problemize<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_we
     let body: HttpResponse<BoxBody> = ApiError::new(status, code, detail).error_response();
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, body).map_into_right_body()))
 }
+
+/// For PATCH fields where `null` clears a value: a missing field is `None` (with `#[serde(default)]`),
+/// `null` is `Some(None)`, a value is `Some(Some(v))`.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}

@@ -31,6 +31,8 @@ use crate::error::Problem;
         (name = "messages", description = "Sending through the outbox, and message history"),
         (name = "conversations", description = "Contacts and the messages exchanged with them"),
         (name = "campaigns", description = "Template campaigns to IVR callers and leads: preview, start, pause, results"),
+        (name = "projects", description = "Projects: brochure, deep links and the IVR numbers that belong to them"),
+        (name = "ivr-calls", description = "IVR call logs in, linked to leads and projects"),
         (name = "analytics", description = "Dashboards from the daily rollups"),
         (name = "webhook-endpoints", description = "Signed event delivery to tenants' URLs, with retries, a log and replay"),
         (name = "webhooks", description = "Provider webhooks in, and the stored events"),

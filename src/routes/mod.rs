@@ -9,8 +9,10 @@ pub mod auth;
 pub mod campaigns;
 pub mod conversations;
 pub mod flows;
+pub mod ivr_calls;
 pub mod messages;
 pub mod phone_numbers;
+pub mod projects;
 pub mod system;
 pub mod templates;
 pub mod users;
@@ -36,6 +38,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(messages::configure)
             .configure(conversations::configure)
             .configure(campaigns::configure)
+            .configure(projects::configure)
+            .configure(ivr_calls::configure)
             .configure(analytics::configure)
             .configure(webhook_endpoints::configure)
             .configure(webhooks::events::configure)

@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use crate::db::schema::ivr_calls;
 use crate::db::{DbConn, now, portable};
 use crate::domain::TenantId;
+use crate::pagination::Page;
 use crate::store::{leads, projects};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -36,13 +37,22 @@ pub struct NewCall {
 }
 
 /// What became of one ingested call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Ingested {
-    /// The stored call; `None` when the same call was already stored.
-    pub id: Option<i64>,
-    pub lead_id: Option<i64>,
+    /// The stored call (the earlier one when this call was already stored).
+    pub call: CallRow,
+    pub duplicate: bool,
     pub lead_created: bool,
+}
+
+/// Filters of the call list; all optional.
+#[derive(Clone, Debug, Default)]
+pub struct CallFilter {
+    pub from: Option<chrono::NaiveDateTime>,
+    pub to: Option<chrono::NaiveDateTime>,
+    pub status: Option<String>,
     pub project_id: Option<i64>,
+    pub caller: Option<String>,
 }
 
 /// A call is answered when it lasted, missed otherwise.
@@ -63,17 +73,8 @@ pub fn ingest(conn: &mut DbConn, tenant: TenantId, calls: &[NewCall]) -> QueryRe
     for call in calls {
         let project_id = ivr_numbers.get(&call.call_to_number).copied();
         let status = status_of(call.duration);
-        let stored = diesel::select(diesel::dsl::exists(
-            ivr_calls::table.filter(
-                ivr_calls::tenant_id
-                    .eq(tenant.0)
-                    .and(ivr_calls::caller_id_number.eq(&call.caller_id_number))
-                    .and(ivr_calls::start_stamp.eq(call.start_stamp)),
-            ),
-        ))
-        .get_result::<bool>(conn)?;
-        if stored {
-            out.push(Ingested { id: None, lead_id: None, lead_created: false, project_id });
+        if let Some(existing) = find(conn, tenant, &call.caller_id_number, call.start_stamp)? {
+            out.push(Ingested { call: existing, duplicate: true, lead_created: false });
             continue;
         }
         let lead = if call.caller_valid {
@@ -94,15 +95,7 @@ pub fn ingest(conn: &mut DbConn, tenant: TenantId, calls: &[NewCall]) -> QueryRe
             .bind::<Nullable<BigInt>, _>(project_id)
             .bind::<Timestamp, _>(now())
             .execute(conn)?;
-        let id = ivr_calls::table
-            .filter(
-                ivr_calls::tenant_id
-                    .eq(tenant.0)
-                    .and(ivr_calls::caller_id_number.eq(&call.caller_id_number))
-                    .and(ivr_calls::start_stamp.eq(call.start_stamp)),
-            )
-            .select(ivr_calls::id)
-            .first(conn)?;
+        let stored = find(conn, tenant, &call.caller_id_number, call.start_stamp)?.ok_or(diesel::NotFound)?;
         if let Some(lead_id) = lead_id {
             let note = match status {
                 "answered" => format!("Answered IVR call to {} ({} s)", call.call_to_number, call.duration),
@@ -110,7 +103,63 @@ pub fn ingest(conn: &mut DbConn, tenant: TenantId, calls: &[NewCall]) -> QueryRe
             };
             leads::add_note(conn, tenant, lead_id, "ivr", &note)?;
         }
-        out.push(Ingested { id: Some(id), lead_id, lead_created: lead.is_some_and(|(_, c)| c), project_id });
+        out.push(Ingested { call: stored, duplicate: false, lead_created: lead.is_some_and(|(_, c)| c) });
     }
     Ok(out)
+}
+
+fn find(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    caller: &str,
+    start: chrono::NaiveDateTime,
+) -> QueryResult<Option<CallRow>> {
+    ivr_calls::table
+        .filter(
+            ivr_calls::tenant_id
+                .eq(tenant.0)
+                .and(ivr_calls::caller_id_number.eq(caller))
+                .and(ivr_calls::start_stamp.eq(start)),
+        )
+        .select(CallRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// One call of the tenant.
+pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<CallRow>> {
+    ivr_calls::table
+        .filter(ivr_calls::tenant_id.eq(tenant.0).and(ivr_calls::id.eq(id)))
+        .select(CallRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A page of the tenant's calls, newest stored first.
+pub fn list(conn: &mut DbConn, tenant: TenantId, f: CallFilter, page: Page) -> QueryResult<Vec<CallRow>> {
+    let mut q = ivr_calls::table
+        .filter(ivr_calls::tenant_id.eq(tenant.0))
+        .select(CallRow::as_select())
+        .order(ivr_calls::id.desc())
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(before) = page.before {
+        q = q.filter(ivr_calls::id.lt(before));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(ivr_calls::start_stamp.ge(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(ivr_calls::start_stamp.lt(to));
+    }
+    if let Some(status) = f.status {
+        q = q.filter(ivr_calls::status.eq(status));
+    }
+    if let Some(project) = f.project_id {
+        q = q.filter(ivr_calls::project_id.eq(project));
+    }
+    if let Some(caller) = f.caller {
+        q = q.filter(ivr_calls::caller_id_number.eq(caller));
+    }
+    q.load(conn)
 }

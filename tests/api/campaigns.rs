@@ -77,17 +77,25 @@ pub fn call(caller: &str, to: &str, duration: i64, at: NaiveDateTime) -> NewCall
     }
 }
 
-/// Stores calls (and the project) directly, as `POST /ivr-calls` would.
-pub async fn seed(app: &TestApp, tenant: i64, calls: Vec<NewCall>) -> i64 {
-    let db = app.state.db.clone();
-    actix_web::web::block(move || {
-        let c = &mut db.get().unwrap();
-        let project = seed_project(c, tenant, "Palm Grove", "+918000000001");
-        wabahub::db::write_tx(c, |c| wabahub::store::ivr_calls::ingest(c, TenantId(tenant), &calls)).unwrap();
-        project
-    })
-    .await
-    .unwrap()
+/// Creates the project (with IVR number `+918000000001`) and posts the calls through the API.
+pub async fn seed(app: &TestApp, token: &str, calls: &[(&str, i64, NaiveDateTime)]) -> i64 {
+    let project = app
+        .post(
+            "/api/v1/projects",
+            token,
+            json!({"name": "Palm Grove", "deep_link_base_url": "https://palm-grove.example/app", "ivr_numbers": ["+918000000001"]}),
+        )
+        .await
+        .expect(201);
+    let calls: Vec<Value> = calls
+        .iter()
+        .map(|(caller, duration, at)| {
+            json!({"caller_id_number": caller, "call_to_number": "8000000001", "duration": duration,
+                "start_stamp": at.and_utc().to_rfc3339()})
+        })
+        .collect();
+    app.post("/api/v1/ivr-calls/batch", token, json!({ "calls": calls })).await.expect(200);
+    project["id"].as_i64().unwrap()
 }
 
 fn ago(hours: i64) -> NaiveDateTime {
@@ -142,17 +150,16 @@ async fn ivr_calls_to_preview_to_start_to_delivered_results() {
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
     approved(&app, &t.token, account, promo_template()).await;
-    let ivr = "+918000000001";
-    let calls = vec![
-        call("9876500001", ivr, 30, ago(3)),
-        call("9876500002", ivr, 0, ago(4)),
-        call("9876500002", ivr, 45, ago(2)),       // the latest call wins: answered
-        call("12345", ivr, 10, ago(5)),            // not a valid number
-        call("9876500003", ivr, 0, ago(6)),        // opted out
-        call("9876500004", ivr, 20, ago(24 * 10)), // outside the date range
-        call("9876501026", ivr, 0, ago(1)),        // the sandbox fails it after sending
+    let calls = [
+        ("9876500001", 30, ago(3)),
+        ("9876500002", 0, ago(4)),
+        ("9876500002", 45, ago(2)),       // the latest call wins: answered
+        ("12345", 10, ago(5)),            // not a valid number
+        ("9876500003", 0, ago(6)),        // opted out
+        ("9876500004", 20, ago(24 * 10)), // outside the date range
+        ("9876501026", 0, ago(1)),        // the sandbox fails it after sending
     ];
-    let project = seed(&app, t.id, calls).await;
+    let project = seed(&app, &t.token, &calls).await;
     opt_out(&app, t.id, "+919876500003").await;
 
     let c = app.post("/api/v1/campaigns", &t.token, campaign_body(account, json!({}))).await.expect(201);
@@ -456,10 +463,7 @@ async fn cli_dry_run_changes_nothing_and_a_forced_run_sends_with_a_summary() {
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
     approved(&app, &t.token, account, promo_template()).await;
-    let ivr = "+918000000001";
-    let calls =
-        vec![call("9876500001", ivr, 30, ago(3)), call("9876500002", ivr, 0, ago(4)), call("bad", ivr, 0, ago(2))];
-    seed(&app, t.id, calls).await;
+    seed(&app, &t.token, &[("9876500001", 30, ago(3)), ("9876500002", 0, ago(4)), ("anonymous", 0, ago(2))]).await;
     let (tenant, account) = (t.id.to_string(), account.to_string());
     let (from, to) = (today(-5), today(0));
     let csv = app.dir.path().join("preview.csv");

@@ -33,6 +33,14 @@ fn sample_body(operation: &str) -> Option<Value> {
         "create_webhook_endpoint" => json!({"url": "https://example.com/hook", "event_types": ["message.status"]}),
         "update_webhook_endpoint" => json!({"active": false}),
         "create_campaign" => crate::campaigns::campaign_body(1, json!({"test_numbers": ["+14155550142"]})),
+        "create_project" => json!({"name": "x", "ivr_numbers": ["+918045670001"]}),
+        "update_project" => json!({"name": "Hacked", "ivr_numbers": []}),
+        "create_ivr_call" => {
+            json!({"caller_id_number": "9876500001", "call_to_number": "8045670001", "duration": 0, "start_stamp": "2026-11-20T10:00:00Z"})
+        }
+        "create_ivr_call_batch" => {
+            json!({"calls": [{"caller_id_number": "9876500002", "call_to_number": "8045670001", "duration": 5, "start_stamp": "2026-11-20T10:00:00Z"}]})
+        }
         "embedded_signup" => json!({"code": "c", "waba_id": "1", "phone_number_id": "2"}),
         _ => return None,
     })
@@ -118,12 +126,31 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         )
         .await
         .expect(201);
+    let project = app
+        .post("/api/v1/projects", &a.token, json!({"name": "alpha-project", "ivr_numbers": ["+918045679999"]}))
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
+    let call = app
+        .post(
+            "/api/v1/ivr-calls",
+            &a.token,
+            json!({"caller_id_number": "+919876541616", "call_to_number": "+918045679999", "duration": 30, "start_stamp": "2026-11-20T09:00:00Z"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
     let markers = [
         "alpha-hooks.example.com",
         "alpha-inbound",
         "alpha-owner",
         "alpha-member",
         "alpha-key",
+        "alpha-project",
+        "9876541616",
+        "8045679999",
         "alpha-account",
         "+14155550123",
         "4242424242",
@@ -153,6 +180,10 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             campaign["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/webhook-events/") {
             event
+        } else if path.starts_with("/api/v1/projects/") {
+            project
+        } else if path.starts_with("/api/v1/ivr-calls/") {
+            call
         } else {
             a.id
         };
@@ -210,6 +241,9 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     assert_eq!(hook["active"], true);
     let c = app.get(&format!("/api/v1/campaigns/{}", campaign["id"]), &a.token).await.expect(200);
     assert_eq!(c["status"], "draft");
+    let proj = app.get(&format!("/api/v1/projects/{project}"), &a.token).await.expect(200);
+    assert_eq!(proj["name"], "alpha-project");
+    assert_eq!(proj["ivr_numbers"], json!(["+918045679999"]));
     app.get("/api/v1/me", key["key"].as_str().unwrap()).await.expect(200);
     let tenant = app.get("/api/v1/me", &a.token).await.expect(200);
     assert_eq!(tenant["tenant"]["status"], "active");
