@@ -128,14 +128,12 @@ pub enum CtaKind {
 }
 
 /// Who receives the campaign.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[validate(schema(function = "check_audience"))]
 pub struct Audience {
     pub source: AudienceSource,
     /// Project ids; none = all projects.
     #[serde(default)]
-    #[validate(length(max = 500))]
     pub projects: Vec<i64>,
     /// First day (UTC), inclusive: of the call (IVR) or of the lead's creation.
     pub from_date: NaiveDate,
@@ -147,11 +145,9 @@ pub struct Audience {
     #[serde(default)]
     pub lead_statuses: Vec<LeadStatus>,
     /// At most this many recipients (1–100,000; default 100,000).
-    #[validate(range(min = 1, max = 100000))]
     pub limit: Option<i64>,
     /// When given, these numbers replace the audience (a test send).
     #[serde(default)]
-    #[validate(length(max = 50))]
     pub test_numbers: Vec<String>,
 }
 
@@ -200,18 +196,34 @@ impl LeadStatus {
     }
 }
 
-fn check_audience(a: &Audience) -> Result<(), ValidationError> {
-    let days = (a.to_date - a.from_date).num_days();
-    if days < 0 {
-        return Err(ValidationError::new("to_date_before_from_date"));
+/// Field errors: `to_date` (`to_date_before_from_date`, `range_over_90_days`), `limit`
+/// (`out_of_range`), `projects` / `test_numbers` (`too_many`, `invalid_test_number`), `call_status`
+/// (`only_for_ivr_calls`).
+impl Validate for Audience {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        let mut errors = validator::ValidationErrors::new();
+        let days = (self.to_date - self.from_date).num_days();
+        if days < 0 {
+            errors.add("to_date", ValidationError::new("to_date_before_from_date"));
+        } else if days >= MAX_RANGE_DAYS {
+            errors.add("to_date", ValidationError::new("range_over_90_days"));
+        }
+        if self.limit.is_some_and(|l| !(1..=MAX_LIMIT).contains(&l)) {
+            errors.add("limit", ValidationError::new("out_of_range"));
+        }
+        if self.projects.len() > 500 {
+            errors.add("projects", ValidationError::new("too_many"));
+        }
+        if self.test_numbers.len() > 50 {
+            errors.add("test_numbers", ValidationError::new("too_many"));
+        } else if self.test_numbers.iter().any(|n| crate::domain::PhoneNumber::parse(n).is_err()) {
+            errors.add("test_numbers", ValidationError::new("invalid_test_number"));
+        }
+        if self.call_status.is_some() && self.source == AudienceSource::Leads {
+            errors.add("call_status", ValidationError::new("only_for_ivr_calls"));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
-    if days >= MAX_RANGE_DAYS {
-        return Err(ValidationError::new("range_over_90_days"));
-    }
-    if a.test_numbers.iter().any(|n| crate::domain::PhoneNumber::parse(n).is_err()) {
-        return Err(ValidationError::new("invalid_test_number"));
-    }
-    Ok(())
 }
 
 impl Audience {

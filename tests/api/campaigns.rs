@@ -267,7 +267,7 @@ async fn bad_definitions_are_refused_and_unapproved_templates_do_not_start() {
     let long = json!({"from_date": today(-90), "to_date": today(0)});
     let e =
         app.post("/api/v1/campaigns", &t.token, campaign_body(account, long)).await.problem(422, "validation_failed");
-    assert_eq!(e["errors"]["audience.__all__"], json!(["range_over_90_days"]), "{e}");
+    assert_eq!(e["errors"]["audience.to_date"], json!(["range_over_90_days"]), "{e}");
     for limit in [0, 100_001] {
         let e = app
             .post("/api/v1/campaigns", &t.token, campaign_body(account, json!({"limit": limit})))
@@ -276,7 +276,9 @@ async fn bad_definitions_are_refused_and_unapproved_templates_do_not_start() {
         assert!(e["errors"]["audience.limit"].is_array(), "{e}");
     }
     let bad = json!({"test_numbers": ["+91123"]});
-    app.post("/api/v1/campaigns", &t.token, campaign_body(account, bad)).await.problem(422, "validation_failed");
+    let e =
+        app.post("/api/v1/campaigns", &t.token, campaign_body(account, bad)).await.problem(422, "validation_failed");
+    assert_eq!(e["errors"]["audience.test_numbers"], json!(["invalid_test_number"]), "{e}");
     let too_fast = {
         let mut b = campaign_body(account, json!({}));
         b["rate_mps"] = json!(500);
