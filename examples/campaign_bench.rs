@@ -218,7 +218,7 @@ async fn throughput_bench(a: &Args, dir: &std::path::Path) {
     client
         .patch(format!("{base}/api/v1/phone-numbers/{phone}"))
         .bearer_auth(&token)
-        .json(&json!({"throughput_mps": 10000}))
+        .json(&json!({"throughput_mps": 1000}))
         .send()
         .await
         .unwrap();
@@ -253,7 +253,7 @@ async fn throughput_bench(a: &Args, dir: &std::path::Path) {
     .unwrap();
     let audience = audience_days(31);
     let body = json!({"name": "Bench", "account_id": account, "template": {"name": "ivr_follow_up", "language": "en"},
-        "rate_mps": 10000, "audience": {"source": "ivr_calls", "from_date": audience.from_date, "to_date": audience.to_date, "limit": n}});
+        "rate_mps": 1000, "audience": {"source": "ivr_calls", "from_date": audience.from_date, "to_date": audience.to_date, "limit": n}});
     let campaign: Value = client
         .post(format!("{base}/api/v1/campaigns"))
         .bearer_auth(&token)
@@ -264,7 +264,7 @@ async fn throughput_bench(a: &Args, dir: &std::path::Path) {
         .json()
         .await
         .unwrap();
-    let id = campaign["id"].as_i64().expect("campaign created");
+    let id = campaign["id"].as_i64().unwrap_or_else(|| panic!("campaign not created: {campaign}"));
     let t = Instant::now();
     let started = client.post(format!("{base}/api/v1/campaigns/{id}/start")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(started.status(), 200, "{}", started.text().await.unwrap_or_default());
