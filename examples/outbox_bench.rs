@@ -75,6 +75,51 @@ async fn wait_up(client: &reqwest::Client, base: &str) {
     panic!("wabahub did not start");
 }
 
+/// Creates the `bench` template (one body parameter) and approves it with a signed status webhook,
+/// as Meta would: bulk sends are templates (free-form text needs an open customer-service window).
+async fn approve_template(client: &reqwest::Client, base: &str, token: &str, setup: &Value) {
+    let account = setup["account"]["id"].as_i64().expect("setup");
+    let template = json!({"name": "bench", "language": "en_US", "category": "UTILITY",
+        "components": [{"type": "BODY", "text": "Hello {{1}}, this is a benchmark.", "example": {"body_text": [["Ann"]]}}]});
+    let res = client
+        .post(format!("{base}/api/v1/accounts/{account}/templates"))
+        .bearer_auth(token)
+        .json(&template)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "message_template_status_update",
+        "value": {"event": "APPROVED", "message_template_name": "bench", "message_template_language": "en_US"}}]}]})
+    .to_string();
+    let url = setup["account"]["webhook_url"].as_str().unwrap();
+    let sig = hex::encode(wabahub::providers::meta::signature::sign("bench-secret-123", body.as_bytes()));
+    client
+        .post(format!("{base}{}", &url[url.find("/webhooks/").unwrap()..]))
+        .header("x-hub-signature-256", format!("sha256={sig}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..400 {
+        let t: Value = client
+            .get(format!("{base}/api/v1/accounts/{account}/templates"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if t["data"][0]["status"] == "APPROVED" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the bench template was not approved");
+}
+
 #[actix_web::main]
 async fn main() {
     let a = args();
@@ -114,6 +159,7 @@ async fn main() {
         .send().await.unwrap().json().await.unwrap();
     let account = setup["account"]["id"].as_i64().expect("setup");
     let phone = setup["phone_number"]["id"].as_i64().unwrap();
+    approve_template(&client, &base, &token, &setup).await;
     let rate = a.rate.unwrap_or(1000.0);
     client
         .patch(format!("{base}/api/v1/phone-numbers/{phone}"))
@@ -133,7 +179,7 @@ async fn main() {
             let res = client
                 .post(format!("{base}/api/v1/messages"))
                 .bearer_auth(token)
-                .json(&json!({"account_id": account, "to": format!("+1202{:07}", i), "message": {"type": "text", "body": "benchmark"}}))
+                .json(&json!({"account_id": account, "to": format!("+1202{:07}", i), "message": {"type": "template", "name": "bench", "language": "en_US", "components": {"body": [{"text": "benchmark"}]}}}))
                 .send().await.unwrap();
             assert_eq!(res.status(), 202, "{}", res.text().await.unwrap_or_default());
         }));

@@ -127,9 +127,11 @@ pub async fn not_found() -> HttpResponse {
 /// Rewrites any error response that is not already a problem document (from actix itself or a
 /// library) into one, so clients only ever see `application/problem+json` errors.
 pub fn problemize<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem =
-        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
+    // Problem documents pass through, and so do the HTML pages of the public tracking links.
+    let keep = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if keep {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

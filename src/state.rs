@@ -11,6 +11,8 @@ use crate::db::Db;
 use crate::domain::cta::CtaSigner;
 use crate::metrics::Metrics;
 use crate::outbox::Wakeup;
+use crate::routes::webhooks::AccountCache;
+use crate::webhooks::writer::Writer;
 
 /// Cheap to clone; handlers take it as `web::Data<AppState>`.
 #[derive(Clone)]
@@ -27,20 +29,27 @@ pub struct AppState {
     pub wakeup: Wakeup,
     /// Wakes the webhook processor when an event is stored.
     pub webhook_wakeup: Wakeup,
+    /// Stores received webhook bodies in group commits.
+    pub webhook_writer: Writer,
+    /// Accounts by webhook key, checked again by the writer before a body is stored.
+    pub webhook_accounts: AccountCache,
     /// Signs and checks CTA click-tracking tokens.
     pub cta: CtaSigner,
 }
 
 impl AppState {
     pub fn new(settings: Settings, db: Db) -> anyhow::Result<Self> {
+        let webhook_wakeup = Wakeup::default();
         Ok(AppState {
+            webhook_writer: Writer::start(db.clone(), webhook_wakeup.clone())?,
             vault: Vault::new(&settings.fernet_keys)?,
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl_secs),
             login_limiter: Arc::new(LoginLimiter::new(settings.login_max_failures, settings.login_window_secs)),
             metrics: Arc::new(Metrics::default()),
             providers: ProviderCache::default(),
             wakeup: Wakeup::default(),
-            webhook_wakeup: Wakeup::default(),
+            webhook_wakeup,
+            webhook_accounts: AccountCache::default(),
             cta: CtaSigner::new(&settings.jwt_secret, settings.cta_token_ttl_secs),
             settings: Arc::new(settings),
             db,

@@ -152,6 +152,11 @@ diesel::table! {
         delivered_at -> Nullable<Timestamp>,
         read_at -> Nullable<Timestamp>,
         failed_at -> Nullable<Timestamp>,
+        lead_id -> Nullable<BigInt>,
+        pricing_category -> Nullable<Text>,
+        pricing_type -> Nullable<Text>,
+        pricing_model -> Nullable<Text>,
+        billable -> Nullable<Bool>,
     }
 }
 
@@ -371,6 +376,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    usage_billable (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        day -> Date,
+        category -> Text,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
+    flow_submissions (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        flow_id -> Nullable<BigInt>,
+        message_id -> BigInt,
+        lead_id -> Nullable<BigInt>,
+        phone -> Text,
+        flow_token -> Nullable<Text>,
+        response_json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     campaigns (id) {
         id -> BigInt,
         tenant_id -> BigInt,
@@ -424,6 +455,18 @@ diesel::joinable!(health_logs -> accounts (account_id));
 diesel::joinable!(usage_daily -> accounts (account_id));
 diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::table! {
+    cta_clicks (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        lead_id -> BigInt,
+        campaign_id -> Nullable<BigInt>,
+        action -> Text,
+        via -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_delivery_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(webhook_events -> accounts (account_id));
 diesel::joinable!(project_ivr_numbers -> projects (project_id));
@@ -433,6 +476,11 @@ diesel::joinable!(ivr_calls -> leads (lead_id));
 diesel::joinable!(ivr_calls -> projects (project_id));
 diesel::joinable!(campaigns -> accounts (account_id));
 diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
+diesel::joinable!(messages -> leads (lead_id));
+diesel::joinable!(usage_billable -> accounts (account_id));
+diesel::joinable!(flow_submissions -> flows (flow_id));
+diesel::joinable!(flow_submissions -> messages (message_id));
+diesel::joinable!(cta_clicks -> leads (lead_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -461,4 +509,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ivr_calls,
     campaigns,
     campaign_recipients,
+    usage_billable,
+    flow_submissions,
+    cta_clicks,
 );

@@ -1,5 +1,7 @@
 //! CTA click-tracking tokens: `<lead_id>.<issued_at>.<signature>`, where the signature is the hex
-//! HMAC-SHA256 of `"<lead_id>.<issued_at>"` under a key derived from the JWT secret.
+//! HMAC-SHA256 of `"<lead_id>.<issued_at>"` under a key derived from the JWT secret. A link that
+//! names a campaign (`&c=<campaign_id>`) signs `"<lead_id>.<issued_at>.c<campaign_id>"` instead, so
+//! the campaign cannot be changed or added without breaking the signature.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -56,21 +58,34 @@ impl CtaSigner {
         CtaSigner { key: mac.finalize().into_bytes().into(), ttl_secs }
     }
 
-    fn mac(&self, lead_id: i64, issued_at: i64) -> HmacSha256 {
+    fn mac(&self, lead_id: i64, issued_at: i64, campaign: Option<i64>) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(format!("{lead_id}.{issued_at}").as_bytes());
+        match campaign {
+            None => mac.update(format!("{lead_id}.{issued_at}").as_bytes()),
+            Some(c) => mac.update(format!("{lead_id}.{issued_at}.c{c}").as_bytes()),
+        }
         mac
     }
 
     /// A token for a lead, issued at `issued_at` (unix seconds).
     pub fn issue(&self, lead_id: i64, issued_at: i64) -> String {
-        let sig = hex::encode(self.mac(lead_id, issued_at).finalize().into_bytes());
+        self.issue_for(lead_id, None, issued_at)
+    }
+
+    /// A token for a lead and, when given, the campaign whose message carries the link.
+    pub fn issue_for(&self, lead_id: i64, campaign: Option<i64>, issued_at: i64) -> String {
+        let sig = hex::encode(self.mac(lead_id, issued_at, campaign).finalize().into_bytes());
         format!("{lead_id}.{issued_at}.{sig}")
     }
 
     /// Checks a token against the lead the link names, at `now` (unix seconds); the signature is
     /// compared in constant time.
     pub fn verify(&self, token: &str, lead_id: i64, now: i64) -> Result<(), TokenError> {
+        self.verify_for(token, lead_id, None, now)
+    }
+
+    /// As `verify`, for a link that names a campaign (`None`: it names none).
+    pub fn verify_for(&self, token: &str, lead_id: i64, campaign: Option<i64>, now: i64) -> Result<(), TokenError> {
         let mut parts = token.splitn(3, '.');
         let (Some(lead), Some(issued), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(TokenError::Malformed);
@@ -78,7 +93,7 @@ impl CtaSigner {
         let token_lead: i64 = lead.parse().map_err(|_| TokenError::Malformed)?;
         let issued_at: i64 = issued.parse().map_err(|_| TokenError::Malformed)?;
         let sig = hex::decode(sig).map_err(|_| TokenError::Malformed)?;
-        self.mac(token_lead, issued_at).verify_slice(&sig).map_err(|_| TokenError::BadSignature)?;
+        self.mac(token_lead, issued_at, campaign).verify_slice(&sig).map_err(|_| TokenError::BadSignature)?;
         if token_lead != lead_id {
             return Err(TokenError::WrongLead);
         }
@@ -90,8 +105,15 @@ impl CtaSigner {
 
     /// The tracking URL for a lead and action under `base` (the public base URL).
     pub fn link(&self, base: &str, lead_id: i64, action: CtaAction, now: i64) -> String {
-        let token = self.issue(lead_id, now);
-        format!("{}/t/{lead_id}?token={token}&action={}", base.trim_end_matches('/'), action.as_str())
+        self.link_for(base, lead_id, action, None, now)
+    }
+
+    /// The tracking URL for a lead, action and (optionally) the campaign that sends it: `&c=<id>`.
+    pub fn link_for(&self, base: &str, lead_id: i64, action: CtaAction, campaign: Option<i64>, now: i64) -> String {
+        let token = self.issue_for(lead_id, campaign, now);
+        let base = base.trim_end_matches('/');
+        let c = campaign.map(|c| format!("&c={c}")).unwrap_or_default();
+        format!("{base}/t/{lead_id}?token={token}&action={}{c}", action.as_str())
     }
 }
 
@@ -131,5 +153,17 @@ mod tests {
         let url = s.link("https://hub.example.com/", 7, CtaAction::NotInterested, 1_000_000);
         assert!(url.starts_with("https://hub.example.com/t/7?token=7.1000000."), "{url}");
         assert!(url.ends_with("&action=not_interested"), "{url}");
+    }
+
+    #[test]
+    fn a_campaign_is_covered_by_the_signature() {
+        let s = signer();
+        let url = s.link_for("https://hub.example.com", 7, CtaAction::Interested, Some(5), 1_000_000);
+        assert!(url.ends_with("&action=interested&c=5"), "{url}");
+        let t = s.issue_for(7, Some(5), 1_000_000);
+        assert_eq!(s.verify_for(&t, 7, Some(5), 1_000_001), Ok(()));
+        assert_eq!(s.verify_for(&t, 7, Some(6), 1_000_001), Err(TokenError::BadSignature));
+        assert_eq!(s.verify(&t, 7, 1_000_001), Err(TokenError::BadSignature));
+        assert_eq!(s.verify_for(&s.issue(7, 1_000_000), 7, Some(5), 1_000_001), Err(TokenError::BadSignature));
     }
 }

@@ -296,6 +296,7 @@ fn status_event(e: ProviderStatus) -> StatusEvent {
         error_code: e.error.as_ref().map(|(code, _)| code.to_string()),
         error_title: e.error.as_ref().map(|_| "ERR_DELIVERY_FAILED".to_string()),
         error_detail: e.error.map(|(_, text)| text),
+        pricing: None,
     }
 }
 

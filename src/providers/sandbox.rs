@@ -12,6 +12,9 @@
 //! - One `CONNECTED`, `GREEN`, `TIER_250`, `STANDARD` phone number; health is always healthy.
 //! - Flows get ids `SANDBOX-FLOW-<n>`, validate without errors and publish at once.
 //! - Webhook signatures are HMAC-SHA256 under [`SANDBOX_APP_SECRET`], as Meta's.
+//! - Contacts writing in (a text, or a completed Flow) are simulated with [`inbound`]: a
+//!   Meta-shaped `messages` webhook body, stored and applied like a real one
+//!   (`POST /accounts/{id}/sandbox/inbound`).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -57,10 +60,53 @@ fn refusal(digits: &str) -> Option<ProviderError> {
 }
 
 /// `wamid.SANDBOX.` and 32 random hex digits.
-fn message_id() -> String {
+pub fn message_id() -> String {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
     format!("wamid.SANDBOX.{}", hex::encode_upper(bytes))
+}
+
+/// What a simulated contact sends.
+pub enum Inbound<'a> {
+    Text(&'a str),
+    /// A completed Flow: the submitted fields (Meta sends them as a JSON string).
+    FlowReply(&'a Value),
+}
+
+/// A contact's message as Meta's webhook would carry it: `from` is the contact's digits,
+/// `phone_number_id` our number's provider id, `reply_to` the provider id of the message it
+/// answers. Returns the body and the message's id.
+pub fn inbound(
+    waba_id: &str,
+    phone_number_id: &str,
+    from: &str,
+    name: Option<&str>,
+    content: Inbound,
+    reply_to: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> (Value, String) {
+    let id = message_id();
+    let mut message = json!({"from": from, "id": id, "timestamp": at.timestamp().to_string()});
+    match content {
+        Inbound::Text(text) => {
+            message["type"] = json!("text");
+            message["text"] = json!({"body": text});
+        }
+        Inbound::FlowReply(response) => {
+            message["type"] = json!("interactive");
+            message["interactive"] = json!({"type": "nfm_reply",
+                "nfm_reply": {"response_json": response.to_string(), "body": "Sent", "name": "flow"}});
+        }
+    }
+    if let Some(context) = reply_to {
+        message["context"] = json!({"id": context});
+    }
+    let contact = json!({"wa_id": from, "profile": {"name": name.unwrap_or_default()}});
+    let value = json!({"messaging_product": "whatsapp", "metadata": {"phone_number_id": phone_number_id},
+        "contacts": [contact], "messages": [message]});
+    let body = json!({"object": "whatsapp_business_account",
+        "entry": [{"id": waba_id, "changes": [{"field": "messages", "value": value}]}]});
+    (body, id)
 }
 
 #[async_trait]

@@ -10,11 +10,15 @@ pub mod campaigns;
 pub mod conversations;
 pub mod flows;
 pub mod ivr_calls;
+pub mod leads;
 pub mod messages;
+pub mod opt_outs;
 pub mod phone_numbers;
 pub mod projects;
 pub mod system;
 pub mod templates;
+pub mod track;
+pub mod upload;
 pub mod users;
 pub mod webhook_endpoints;
 pub mod webhooks;
@@ -26,6 +30,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(system::configure);
     cfg.configure(webhooks::configure);
+    cfg.configure(track::configure);
     cfg.service(
         scope::scope("/api/v1")
             .configure(auth::configure)
@@ -38,6 +43,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(messages::configure)
             .configure(conversations::configure)
             .configure(campaigns::configure)
+            .configure(leads::configure)
+            .configure(opt_outs::configure)
             .configure(projects::configure)
             .configure(ivr_calls::configure)
             .configure(analytics::configure)

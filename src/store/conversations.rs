@@ -32,13 +32,15 @@ pub fn contacts(
     Ok(rows.into_iter().filter_map(|(r, id)| id.map(|id| (r, id))).collect())
 }
 
-/// When each of these contacts last wrote to the tenant.
+/// When each of these contacts last wrote to the tenant (or one of its accounts): the provider's
+/// timestamp of their latest inbound message.
 pub fn last_inbound(
     conn: &mut DbConn,
     tenant: TenantId,
+    account: Option<i64>,
     contacts: &[String],
 ) -> QueryResult<Vec<(String, chrono::NaiveDateTime)>> {
-    let rows: Vec<(String, Option<chrono::NaiveDateTime>)> = messages::table
+    let mut q = messages::table
         .filter(
             messages::tenant_id
                 .eq(tenant.0)
@@ -46,7 +48,26 @@ pub fn last_inbound(
                 .and(messages::recipient.eq_any(contacts)),
         )
         .group_by(messages::recipient)
-        .select((messages::recipient, max(messages::created_at)))
-        .load(conn)?;
+        .select((messages::recipient, max(messages::sent_at)))
+        .into_boxed();
+    if let Some(a) = account {
+        q = q.filter(messages::account_id.eq(a));
+    }
+    let rows: Vec<(String, Option<chrono::NaiveDateTime>)> = q.load(conn)?;
     Ok(rows.into_iter().filter_map(|(r, t)| t.map(|t| (r, t))).collect())
+}
+
+/// The customer-service window: free-form (non-template) messages may be sent to a contact this
+/// long after they last wrote to the account.
+pub const SERVICE_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// Whether the contact (E.164) wrote to the account within [`SERVICE_WINDOW`] before `at`.
+pub fn window_open(conn: &mut DbConn, account: i64, contact: &str, at: chrono::NaiveDateTime) -> QueryResult<bool> {
+    let since = at - SERVICE_WINDOW;
+    let recent: i64 = messages::table
+        .filter(messages::account_id.eq(account).and(messages::recipient.eq(contact)))
+        .filter(messages::direction.eq("inbound").and(messages::sent_at.gt(since)))
+        .count()
+        .get_result(conn)?;
+    Ok(recent > 0)
 }

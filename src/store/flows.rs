@@ -89,3 +89,12 @@ pub fn update(conn: &mut DbConn, id: i64, mut changes: FlowChanges) -> QueryResu
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(flows::table.find(id)).execute(conn)
 }
+
+/// The tenant's flow `id`, whatever its account.
+pub fn of_tenant(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<Flow>> {
+    flows::table
+        .filter(flows::tenant_id.eq(tenant.0).and(flows::id.eq(id)))
+        .select(Flow::as_select())
+        .first(conn)
+        .optional()
+}

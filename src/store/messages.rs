@@ -38,6 +38,13 @@ pub struct Message {
     pub delivered_at: Option<chrono::NaiveDateTime>,
     pub read_at: Option<chrono::NaiveDateTime>,
     pub failed_at: Option<chrono::NaiveDateTime>,
+    /// The contact's lead (inbound messages).
+    pub lead_id: Option<i64>,
+    /// The pricing the provider reported for a sent message.
+    pub pricing_category: Option<String>,
+    pub pricing_type: Option<String>,
+    pub pricing_model: Option<String>,
+    pub billable: Option<bool>,
 }
 
 #[derive(Insertable)]
@@ -178,11 +185,14 @@ pub fn due_numbers(conn: &mut DbConn, at: chrono::NaiveDateTime, limit: i64) -> 
 }
 
 /// Atomically moves up to `limit` due messages of one number to `sending`, stamped with the
-/// claiming process. Messages of accounts that cannot send (suspended, needing re-auth) stay.
+/// claiming process. Messages of accounts that cannot send (suspended, needing re-auth) and of
+/// numbers whose quality is RED (sending paused: `ERR_QUALITY_DEGRADED`) stay.
 pub fn claim(conn: &mut DbConn, instance: &str, phone_number_id: i64, limit: i64) -> QueryResult<Vec<Message>> {
     const INNER: &str = "SELECT m.id FROM messages m JOIN accounts a ON a.id = m.account_id \
+         JOIN phone_numbers p ON p.id = m.phone_number_id \
          WHERE m.status = 'queued' AND m.phone_number_id = $3 AND m.next_attempt_at <= $2 \
-         AND a.status NOT IN ('suspended', 'needs_reauth') ORDER BY m.next_attempt_at, m.id LIMIT $4";
+         AND a.status NOT IN ('suspended', 'needs_reauth') AND p.quality_rating <> 'RED' \
+         ORDER BY m.next_attempt_at, m.id LIMIT $4";
     let lock = if matches!(conn, DbConn::Pg(_)) { " FOR UPDATE OF m SKIP LOCKED" } else { "" };
     let sql = format!(
         "UPDATE messages SET status = 'sending', claimed_by = $1, claimed_at = $2, attempts = attempts + 1, \
@@ -221,4 +231,13 @@ pub fn by_ids(conn: &mut DbConn, tenant: TenantId, ids: &[i64]) -> QueryResult<V
         .filter(messages::tenant_id.eq(tenant.0).and(messages::id.eq_any(ids)))
         .select(Message::as_select())
         .load(conn)
+}
+
+/// The tenant's message with this provider id (`wamid…`), if any.
+pub fn by_provider_id(conn: &mut DbConn, tenant: TenantId, provider_id: &str) -> QueryResult<Option<Message>> {
+    messages::table
+        .filter(messages::tenant_id.eq(tenant.0).and(messages::provider_message_id.eq(provider_id)))
+        .select(Message::as_select())
+        .first(conn)
+        .optional()
 }

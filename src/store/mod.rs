@@ -3,7 +3,9 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod campaigns;
+pub mod clicks;
 pub mod conversations;
+pub mod flow_submissions;
 pub mod flows;
 pub mod health_logs;
 pub mod ivr_calls;

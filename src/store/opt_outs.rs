@@ -5,6 +5,18 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::opt_outs;
 use crate::domain::TenantId;
+use crate::pagination::Page;
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = opt_outs)]
+pub struct OptOut {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub phone: String,
+    pub reason: Option<String>,
+    pub source: String,
+    pub created_at: chrono::NaiveDateTime,
+}
 
 /// Whether the tenant's list holds this E.164 number.
 pub fn contains(conn: &mut DbConn, tenant: TenantId, phone: &str) -> QueryResult<bool> {
@@ -29,4 +41,41 @@ pub fn add(conn: &mut DbConn, tenant: TenantId, phone: &str, source: &str, reaso
         ))
         .execute(conn)
         .map(|_| true)
+}
+
+/// The tenant's entry for this E.164 number, if any.
+pub fn by_phone(conn: &mut DbConn, tenant: TenantId, phone: &str) -> QueryResult<Option<OptOut>> {
+    opt_outs::table
+        .filter(opt_outs::tenant_id.eq(tenant.0).and(opt_outs::phone.eq(phone)))
+        .select(OptOut::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The tenant's entries, newest first, optionally of one source.
+pub fn list(conn: &mut DbConn, tenant: TenantId, source: Option<&str>, page: Page) -> QueryResult<Vec<OptOut>> {
+    let mut q = opt_outs::table
+        .filter(opt_outs::tenant_id.eq(tenant.0))
+        .select(OptOut::as_select())
+        .order(opt_outs::id.desc())
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(before) = page.before {
+        q = q.filter(opt_outs::id.lt(before));
+    }
+    if let Some(s) = source {
+        q = q.filter(opt_outs::source.eq(s.to_string()));
+    }
+    q.load(conn)
+}
+
+/// Removes the tenant's entry with this id, or for this E.164 number; `false` when there was none.
+pub fn remove(conn: &mut DbConn, tenant: TenantId, id: Option<i64>, phone: Option<&str>) -> QueryResult<bool> {
+    let mine = opt_outs::table.filter(opt_outs::tenant_id.eq(tenant.0));
+    let n = match (id, phone) {
+        (Some(id), _) => diesel::delete(mine.filter(opt_outs::id.eq(id))).execute(conn)?,
+        (None, Some(p)) => diesel::delete(mine.filter(opt_outs::phone.eq(p))).execute(conn)?,
+        (None, None) => 0,
+    };
+    Ok(n > 0)
 }

@@ -63,6 +63,21 @@ pub struct StatusEvent {
     pub error_code: Option<String>,
     pub error_title: Option<String>,
     pub error_detail: Option<String>,
+    /// What the provider will charge for the message, when the event says (Meta: with `sent` and
+    /// one of `delivered`/`read`).
+    pub pricing: Option<Pricing>,
+}
+
+/// A status event's `pricing` block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pricing {
+    /// `marketing`, `utility`, `authentication`, `service`, …
+    pub category: String,
+    /// `regular`, `free_customer_service` or `free_entry_point`.
+    pub pricing_type: Option<String>,
+    /// `PMP` (per message) or `CBP` (per conversation, before July 2025).
+    pub model: Option<String>,
+    pub billable: bool,
 }
 
 /// Finds the message by our id (reconciling `unknown` ones) or by the provider's id.
@@ -96,6 +111,10 @@ pub fn apply(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<bool> {
         diesel::update(messages::table.find(m.id))
             .set(messages::provider_message_id.eq(&e.provider_message_id))
             .execute(conn)?;
+        changed = true;
+    }
+    if let Some(p) = e.pricing.as_ref().filter(|_| m.pricing_category.is_none()) {
+        record_pricing(conn, &m, p, e.at.date())?;
         changed = true;
     }
     let target = messages::table.find(m.id);
@@ -147,4 +166,21 @@ pub fn apply(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<bool> {
         }
     }
     Ok(changed)
+}
+
+/// Keeps a message's pricing (the first report only: Meta repeats it on later statuses and may
+/// deliver a status twice) and counts it in the account's billable day when billable.
+fn record_pricing(conn: &mut DbConn, m: &Message, p: &Pricing, day: chrono::NaiveDate) -> QueryResult<()> {
+    diesel::update(messages::table.find(m.id))
+        .set((
+            messages::pricing_category.eq(&p.category),
+            messages::pricing_type.eq(&p.pricing_type),
+            messages::pricing_model.eq(&p.model),
+            messages::billable.eq(p.billable),
+        ))
+        .execute(conn)?;
+    if p.billable {
+        usage::add_billable(conn, m.tenant_id, m.account_id, day, &p.category)?;
+    }
+    Ok(())
 }

@@ -1,9 +1,10 @@
-//! Daily usage rollups per account: sends, deliveries, reads, failures and inbound messages.
+//! Daily usage rollups per account: sends, deliveries, reads, failures, inbound messages and
+//! billable messages per pricing category.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 
-use crate::db::schema::{usage_daily, usage_failures, usage_templates};
+use crate::db::schema::{usage_billable, usage_daily, usage_failures, usage_templates};
 use crate::db::{DbConn, portable};
 use crate::domain::TenantId;
 
@@ -74,6 +75,52 @@ pub fn add_failure(
         .bind::<BigInt, _>(n)
         .execute(conn)
         .map(|_| ())
+}
+
+/// Counts one billable message of a pricing category on an account's day.
+pub fn add_billable(
+    conn: &mut DbConn,
+    tenant: i64,
+    account: i64,
+    day: chrono::NaiveDate,
+    category: &str,
+) -> QueryResult<()> {
+    let sql = portable(
+        conn,
+        "INSERT INTO usage_billable (tenant_id, account_id, day, category, count) VALUES ($1, $2, $3, $4, 1) \
+         ON CONFLICT (account_id, day, category) DO UPDATE SET count = usage_billable.count + 1",
+    );
+    diesel::sql_query(sql)
+        .bind::<BigInt, _>(tenant)
+        .bind::<BigInt, _>(account)
+        .bind::<Date, _>(day)
+        .bind::<Text, _>(category)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Billable messages per pricing category of a tenant (or one of its accounts) in `[from, to]`.
+pub fn billable(
+    conn: &mut DbConn,
+    tenant: TenantId,
+    account: Option<i64>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> QueryResult<std::collections::BTreeMap<String, i64>> {
+    let mut q = usage_billable::table
+        .filter(
+            usage_billable::tenant_id.eq(tenant.0).and(usage_billable::day.ge(from)).and(usage_billable::day.le(to)),
+        )
+        .select((usage_billable::category, usage_billable::count))
+        .into_boxed();
+    if let Some(a) = account {
+        q = q.filter(usage_billable::account_id.eq(a));
+    }
+    let mut totals = std::collections::BTreeMap::new();
+    for (category, n) in q.load::<(String, i64)>(conn)? {
+        *totals.entry(category).or_default() += n;
+    }
+    Ok(totals)
 }
 
 /// Adds counts to a template's day (sent, delivered, read, failed; `inbound` is ignored).

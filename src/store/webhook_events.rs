@@ -1,7 +1,6 @@
 //! Received webhook bodies, stored before they are acknowledged and applied afterwards.
 
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error};
 
 use crate::db::schema::webhook_events;
 use crate::db::{DbConn, now};
@@ -42,14 +41,42 @@ pub struct NewEvent {
     pub received_at: chrono::NaiveDateTime,
 }
 
-/// Stores an event; `None` when its dedupe key was already stored (a redelivery).
-pub fn insert(conn: &mut DbConn, new: &NewEvent) -> QueryResult<Option<i64>> {
-    match diesel::insert_into(webhook_events::table).values(new).returning(webhook_events::id).get_result(conn) {
-        Ok(id) => Ok(Some(id)),
-        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
-        Err(e) => Err(e),
+/// Stores events in the caller's transaction, skipping those whose dedupe key is already stored
+/// (redeliveries); returns the (dedupe key, id) of every new row. The keys must be distinct.
+/// PostgreSQL takes them in one multi-row statement; SQLite (no network round trip) row by row.
+pub fn insert_many(conn: &mut DbConn, new: &[&NewEvent]) -> QueryResult<Vec<(String, i64)>> {
+    let columns = (webhook_events::dedupe_key, webhook_events::id);
+    match conn {
+        DbConn::Pg(c) => new
+            .chunks(PG_ROWS_PER_STATEMENT)
+            .map(|rows| {
+                diesel::insert_into(webhook_events::table)
+                    .values(rows.to_vec())
+                    .on_conflict(webhook_events::dedupe_key)
+                    .do_nothing()
+                    .returning(columns)
+                    .get_results(c)
+            })
+            .collect::<QueryResult<Vec<Vec<_>>>>()
+            .map(|parts| parts.concat()),
+        DbConn::Sqlite(c) => new
+            .iter()
+            .filter_map(|row| {
+                diesel::insert_into(webhook_events::table)
+                    .values(*row)
+                    .on_conflict(webhook_events::dedupe_key)
+                    .do_nothing()
+                    .returning(columns)
+                    .get_result(c)
+                    .optional()
+                    .transpose()
+            })
+            .collect(),
     }
 }
+
+/// Rows per PostgreSQL insert: nine binds each, under its 65,535 bind parameters.
+const PG_ROWS_PER_STATEMENT: usize = 4096;
 
 /// Filters of a tenant's (or, for platform admins, every) event list.
 #[derive(Debug, Default)]

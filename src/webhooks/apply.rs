@@ -11,10 +11,10 @@ use crate::domain::account::BotSettings;
 use crate::store::health_logs::{self, Check};
 use crate::store::messages::{NewMessage, add_event};
 use crate::store::phone_numbers::{self, PhoneNumberChanges};
-use crate::store::statuses::{self, Status, StatusEvent};
+use crate::store::statuses::{self, Pricing, Status, StatusEvent};
 use crate::store::templates::{Template, TemplateChanges};
 use crate::store::{accounts, usage};
-use crate::webhooks::bot;
+use crate::webhooks::{bot, inbox};
 
 /// The account an event speaks for.
 #[derive(Clone, Copy, Debug)]
@@ -112,9 +112,25 @@ fn status(conn: &mut DbConn, t: &Target, s: &Value) -> Result<(), Failure> {
             .and_then(Value::as_str)
             .or(text(error, "message"))
             .map(str::to_string),
+        pricing: pricing(&s["pricing"]),
     };
     statuses::apply(conn, &event)?;
     Ok(())
+}
+
+/// A status's `pricing` block; `billable` (being deprecated) falls back to `type: regular`.
+fn pricing(p: &Value) -> Option<Pricing> {
+    if !p.is_object() {
+        return None;
+    }
+    let pricing_type = text(p, "type").map(str::to_string);
+    let billable = p["billable"].as_bool().unwrap_or(pricing_type.as_deref() == Some("regular"));
+    Some(Pricing {
+        category: text(p, "category").unwrap_or("unknown").to_string(),
+        pricing_type,
+        model: text(p, "pricing_model").map(str::to_string),
+        billable,
+    })
 }
 
 fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<(), Failure> {
@@ -143,7 +159,9 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
         )
         .count()
         .get_result(conn)?;
-    let (at, ts) = (timestamp(m), now());
+    let ts = now();
+    // When the contact sent it (never later than now): the customer-service window starts here.
+    let at = timestamp(m).min(ts);
     let new = NewMessage {
         tenant_id: t.tenant,
         account_id: t.account,
@@ -161,19 +179,27 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
         updated_at: ts,
     };
     let mid: i64 = diesel::insert_into(messages::table).values(&new).returning(messages::id).get_result(conn)?;
-    diesel::update(messages::table.find(mid)).set(messages::provider_message_id.eq(id)).execute(conn)?;
+    let tenant = TenantId(t.tenant);
+    let lead = inbox::link_lead(conn, tenant, &sender, inbox::profile_name(value, from.trim_start_matches('+')), m)?;
+    diesel::update(messages::table.find(mid))
+        .set((messages::provider_message_id.eq(id), messages::sent_at.eq(at), messages::lead_id.eq(lead)))
+        .execute(conn)?;
     add_event(conn, mid, "received", None)?;
     usage::add(conn, t.tenant, t.account, at.date(), usage::Counts { inbound: 1, ..Default::default() })?;
     let data = json!({
         "message_id": mid, "account_id": t.account, "phone_number_id": phone.id, "from": new.recipient,
-        "type": new.kind, "provider_message_id": id, "message": m,
+        "type": new.kind, "provider_message_id": id, "lead_id": lead, "message": m,
     });
-    crate::relay::emit(conn, TenantId(t.tenant), "message.inbound", data)?;
-    answer(conn, t, phone.id, &sender, m, earlier == 0)
+    crate::relay::emit(conn, tenant, "message.inbound", data)?;
+    inbox::flow_submission(conn, tenant, t.account, mid, lead, &sender, m)?;
+    crate::cta::quick_reply(conn, tenant, &sender, m)?;
+    // A message delivered after its window closed gets no reply: free-form messages would be refused.
+    let fresh = ts - at < crate::store::conversations::SERVICE_WINDOW;
+    answer(conn, t, phone.id, &sender, m, earlier == 0, fresh)
 }
 
 /// Handles opt-out keywords and the account's automatic replies for one inbound message; a reply
-/// is queued in the outbox like any other message.
+/// is queued in the outbox like any other message, only while the message's window is open.
 fn answer(
     conn: &mut DbConn,
     t: &Target,
@@ -181,6 +207,7 @@ fn answer(
     sender: &str,
     m: &Value,
     first_contact: bool,
+    window_open: bool,
 ) -> Result<(), Failure> {
     let account = accounts::by_id(conn, t.account)?.ok_or_else(|| Failure("the account is gone".into()))?;
     let bot: BotSettings = serde_json::from_str(&account.bot_settings).unwrap_or_default();
@@ -194,7 +221,7 @@ fn answer(
         _ if crate::store::opt_outs::contains(conn, tenant, sender)? => None,
         _ => bot::reply(&bot, first_contact, chrono::Utc::now()),
     };
-    let Some(text) = reply else { return Ok(()) };
+    let Some(text) = reply.filter(|_| window_open) else { return Ok(()) };
     let body =
         crate::providers::MessageBody::Text(crate::providers::message::TextBody { body: text, preview_url: false });
     let ts = now();
@@ -303,21 +330,28 @@ fn phone_quality(conn: &mut DbConn, t: &Target, v: &Value) -> Result<(), Failure
     crate::relay::emit(conn, TenantId(t.tenant), "phone_number.quality", data)?;
     if rating == Some("RED") {
         crate::campaigns::control::on_quality_red(conn, phone.id)?;
-        let details =
-            json!({ "source": "webhook", "phone_number_id": phone.id, "quality_rating": "RED", "event": v["event"] });
-        health_logs::record(
-            conn,
-            t.tenant,
-            t.account,
-            &Check {
-                status: "degraded",
-                response_time_ms: 0,
-                details: &details.to_string(),
-                error: Some("phone number quality is RED: sending from it is paused"),
-                needs_reauth: false,
-            },
-        )?;
+        on_quality_red(conn, t, phone.id, &v["event"])?;
     }
+    Ok(())
+}
+
+/// A number's quality went RED: new sends from it are refused (`ERR_QUALITY_DEGRADED`), its
+/// queued messages wait (the outbox does not claim them) until the rating recovers, and the
+/// account's health log says why.
+fn on_quality_red(conn: &mut DbConn, t: &Target, phone: i64, event: &Value) -> Result<(), Failure> {
+    let details = json!({ "source": "webhook", "phone_number_id": phone, "quality_rating": "RED", "event": event });
+    health_logs::record(
+        conn,
+        t.tenant,
+        t.account,
+        &Check {
+            status: "degraded",
+            response_time_ms: 0,
+            details: &details.to_string(),
+            error: Some("ERR_QUALITY_DEGRADED: phone number quality is RED; sending from it is paused"),
+            needs_reauth: false,
+        },
+    )?;
     Ok(())
 }
 
@@ -370,6 +404,19 @@ mod tests {
         let change = json!({"field": "messages", "value": {"statuses": [{}, {}], "messages": [{}]}});
         assert_eq!(items(&change).len(), 3);
         assert_eq!(items(&json!({"field": "account_update", "value": {}})).len(), 1);
+    }
+
+    #[test]
+    fn pricing_keeps_category_and_billable_falls_back_to_the_type() {
+        let p = pricing(&json!({"billable": true, "pricing_model": "PMP", "category": "marketing", "type": "regular"}));
+        assert_eq!(p.as_ref().map(|p| (p.category.as_str(), p.billable)), Some(("marketing", true)));
+        let free = pricing(&json!({"pricing_model": "PMP", "category": "service", "type": "free_customer_service"}));
+        assert_eq!(free.map(|p| p.billable), Some(false));
+        assert_eq!(
+            pricing(&json!({"type": "regular"})).map(|p| (p.category, p.billable)),
+            Some(("unknown".into(), true))
+        );
+        assert_eq!(pricing(&Value::Null), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Storing a received body: its kind, its dedupe key, and, for the platform app, the account
-//! each change belongs to (changes for numbers nobody holds are quarantined).
+//! What a received body is stored as: its kind, its dedupe key, and, for the platform app, the
+//! account each change belongs to (changes for numbers nobody holds are quarantined). The
+//! [`Writer`](super::writer::Writer) stores the events.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::db::{DbConn, now};
 use crate::store::accounts::{self, Account};
 use crate::store::phone_numbers;
-use crate::store::webhook_events::{self, NewEvent};
+use crate::store::webhook_events::NewEvent;
 
 /// The `entry[]` of a body.
 pub fn entries(body: &Value) -> &[Value] {
@@ -55,10 +56,10 @@ fn event(owner: Option<(i64, i64)>, provider: &str, scope: &str, raw: &[u8], bod
     }
 }
 
-/// Stores a verified body for one account; `None` when it was already stored.
-pub fn store_for(conn: &mut DbConn, account: &Account, raw: &[u8], body: &Value) -> QueryResult<Option<i64>> {
+/// The event to store for a verified body of one account.
+pub fn event_for(account: &Account, raw: &[u8], body: &Value) -> NewEvent {
     let scope = format!("account:{}", account.id);
-    webhook_events::insert(conn, &event(Some((account.tenant_id, account.id)), &account.provider, &scope, raw, body))
+    event(Some((account.tenant_id, account.id)), &account.provider, &scope, raw, body)
 }
 
 /// The (tenant, account) a platform change belongs to: by its phone number id, else by the
@@ -76,9 +77,9 @@ fn owner(conn: &mut DbConn, entry: &Value, change: &Value) -> QueryResult<Option
     })
 }
 
-/// Stores a verified platform-app body: one event per owning account holding only its changes,
-/// and one quarantined event with the changes nobody owns. Returns the ids of new events.
-pub fn store_platform(conn: &mut DbConn, raw: &[u8], body: &Value) -> QueryResult<Vec<i64>> {
+/// The events to store for a verified platform-app body: one per owning account holding only its
+/// changes, and one quarantined event with the changes nobody owns.
+pub fn platform_events(conn: &mut DbConn, raw: &[u8], body: &Value) -> QueryResult<Vec<NewEvent>> {
     let mut parts: BTreeMap<Option<(i64, i64)>, Vec<Value>> = BTreeMap::new();
     for entry in entries(body) {
         let mut by_owner: BTreeMap<Option<(i64, i64)>, Vec<Value>> = BTreeMap::new();
@@ -91,7 +92,7 @@ pub fn store_platform(conn: &mut DbConn, raw: &[u8], body: &Value) -> QueryResul
             parts.entry(who).or_default().push(part);
         }
     }
-    let mut ids = Vec::new();
+    let mut events = Vec::new();
     for (who, entries) in parts {
         let part = json!({ "object": body["object"], "entry": entries });
         let text = part.to_string();
@@ -99,11 +100,12 @@ pub fn store_platform(conn: &mut DbConn, raw: &[u8], body: &Value) -> QueryResul
             Some((_, account)) => format!("platform:{account}"),
             None => "platform:quarantine".into(),
         };
-        let new =
-            NewEvent { dedupe_key: dedupe_key(&scope, raw), ..event(who, "meta", &scope, text.as_bytes(), &part) };
-        ids.extend(webhook_events::insert(conn, &new)?);
+        events.push(NewEvent {
+            dedupe_key: dedupe_key(&scope, raw),
+            ..event(who, "meta", &scope, text.as_bytes(), &part)
+        });
     }
-    Ok(ids)
+    Ok(events)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! Inbound webhooks: bodies are stored by the routes (see [`ingest`]), then the [`Processor`]
+//! Inbound webhooks: bodies are stored by the routes (see [`ingest`], [`writer`]), then the [`Processor`]
 //! applies every change of every entry, each on its own, recording what failed.
 
 pub mod apply;
 pub mod bot;
+pub mod inbox;
 pub mod ingest;
+pub mod writer;
 
 use std::time::Duration;
 
@@ -46,16 +48,25 @@ impl Processor {
         }
     }
 
+    /// Claims and applies up to `BATCH` waiting events, in one trip to the blocking pool; an
+    /// event another process claimed first is skipped.
     async fn round(&self) -> Result<usize, ApiError> {
-        let ids = self.state.db.run(|c| webhook_events::pending(c, BATCH)).await?;
-        for id in &ids {
-            process(&self.state, *id).await?;
-        }
-        Ok(ids.len())
+        self.state
+            .db
+            .run(|c| {
+                let ids = webhook_events::pending(c, BATCH)?;
+                for id in &ids {
+                    if let Some(event) = webhook_events::claim(c, *id)? {
+                        finish(c, &event)?;
+                    }
+                }
+                Ok::<_, diesel::result::Error>(ids.len())
+            })
+            .await
     }
 }
 
-/// Claims one event and applies it; does nothing when another process claimed it first.
+/// Claims one event and applies it now; does nothing when another process claimed it first.
 pub async fn process(state: &AppState, id: i64) -> Result<(), ApiError> {
     state
         .db

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::helpers::*;
+use crate::inbox::sandbox_inbound;
 use crate::messages::{sandbox_account, settle};
 use crate::templates::approved_template;
 
@@ -14,6 +15,10 @@ async fn dashboard_and_account_analytics_count_what_happened() {
     let t = app.signup("ann").await;
     let (a, _) = sandbox_account(&app, &t.token).await;
     approved_template(&app, &t.token, a).await;
+    // Free-form texts need the contact to have written; the template needs nothing.
+    for contact in ["+919876543210", "+14155550000", "+14155551026"] {
+        sandbox_inbound(&app, &t.token, a, contact).await;
+    }
     let url = format!("/api/v1/accounts/{a}/send_message");
     let template = json!({"type": "template", "name": "order_update", "language": "en_US", "components": {"body": [{"text": "Ann"}, {"text": "A1"}]}});
     let sends = [
@@ -38,7 +43,7 @@ async fn dashboard_and_account_analytics_count_what_happened() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(d["totals"], json!({"sent": 3, "delivered": 2, "read": 2, "failed": 2, "inbound": 0}), "{d}");
+    assert_eq!(d["totals"], json!({"sent": 3, "delivered": 2, "read": 2, "failed": 2, "inbound": 3}), "{d}");
     assert_eq!(d["rates"]["delivery_rate"], 0.6667);
     assert_eq!(d["rates"]["read_rate"], 1.0);
     assert_eq!(d["rates"]["failure_rate"], 0.4);

@@ -160,6 +160,7 @@ async fn a_worker_process_sends_what_the_api_queued() {
     let app = spawn_app_with(|s| s.outbox_enabled = false).await;
     let t = app.signup("ann").await;
     let (account, _) = crate::messages::sandbox_account(&app, &t.token).await;
+    crate::inbox::sandbox_inbound(&app, &t.token, account, "+919876543210").await;
     let body = serde_json::json!({"to": "+919876543210", "message": {"type": "text", "body": "from the worker"}});
     let id = app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, body).await.expect(202)["id"]
         .as_i64()

@@ -64,6 +64,50 @@ async fn all_messages(client: &reqwest::Client, base: &str, token: &str) -> Vec<
     }
 }
 
+/// Creates the `order_update` template on the account set up in `setup` and approves it with a
+/// signed status webhook, as Meta would; waits until it is applied.
+async fn approve_order_update(client: &reqwest::Client, base: &str, token: &str, setup: &Value) {
+    let account = setup["account"]["id"].as_i64().unwrap();
+    let res = client
+        .post(format!("{base}/api/v1/accounts/{account}/templates"))
+        .bearer_auth(token)
+        .json(&crate::templates::order_update())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "message_template_status_update",
+        "value": {"event": "APPROVED", "message_template_name": "order_update", "message_template_language": "en_US"}}]}]})
+    .to_string();
+    let url = setup["account"]["webhook_url"].as_str().unwrap();
+    let sig = hex::encode(wabahub::providers::meta::signature::sign("app-secret-123456", body.as_bytes()));
+    let res = client
+        .post(format!("{base}{}", &url[url.find("/webhooks/").unwrap()..]))
+        .header("x-hub-signature-256", format!("sha256={sig}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    for _ in 0..200 {
+        let t: Value = client
+            .get(format!("{base}/api/v1/accounts/{account}/templates"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if t["data"][0]["status"] == "APPROVED" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the template was not approved");
+}
+
 #[actix_web::test]
 async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     let fake = MockServer::start().await;
@@ -112,13 +156,16 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
         .send()
         .await
         .unwrap();
+    approve_order_update(&client, &base, &token, &setup).await;
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = Vec::new();
     for i in 0..MESSAGES {
         let (client, base, token, sem) = (client.clone(), base.clone(), token.clone(), sem.clone());
         tasks.push(actix_web::rt::spawn(async move {
             let _p = sem.acquire().await.unwrap();
-            let body = json!({"account_id": account, "to": format!("+1202{i:07}"), "message": {"type": "text", "body": "crash test"}});
+            // Templates: a bulk send reaches contacts outside their customer-service window.
+            let body = json!({"account_id": account, "to": format!("+1202{i:07}"), "message": {"type": "template",
+                "name": "order_update", "language": "en_US", "components": {"body": [{"text": "Ann"}, {"text": "crash test"}]}}});
             let res = client.post(format!("{base}/api/v1/messages")).bearer_auth(token).json(&body).send().await.unwrap();
             assert_eq!(res.status(), 202);
         }));

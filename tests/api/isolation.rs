@@ -33,6 +33,13 @@ fn sample_body(operation: &str) -> Option<Value> {
         "create_webhook_endpoint" => json!({"url": "https://example.com/hook", "event_types": ["message.status"]}),
         "update_webhook_endpoint" => json!({"active": false}),
         "create_campaign" => crate::campaigns::campaign_body(1, json!({"test_numbers": ["+14155550142"]})),
+        "create_sandbox_inbound" => json!({"from": "+14155550142", "text": "x"}),
+        "create_lead" => json!({"phone": "+919800000042"}),
+        "update_lead" => json!({"status": "converted", "name": "Hacked"}),
+        "create_lead_note" => json!({"text": "hacked"}),
+        "import_leads" | "import_opt_outs" => json!("phone\n+919800000042"),
+        "create_opt_out" => json!({"phone": "+919800000042"}),
+        "generate_template" => json!({"name": "x", "language": "en", "body": "x"}),
         "create_project" => json!({"name": "x", "ivr_numbers": ["+918045670001"]}),
         "update_project" => json!({"name": "Hacked", "ivr_numbers": []}),
         "create_ivr_call" => {
@@ -65,14 +72,6 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .post(&format!("/api/v1/accounts/{account_id}/templates"), &a.token, crate::templates::order_update())
         .await
         .expect(201);
-    let message = app
-        .post(
-            &format!("/api/v1/accounts/{account_id}/send_message"),
-            &a.token,
-            json!({"to": "+14155550199", "message": {"type": "text", "body": "alpha-message"}}),
-        )
-        .await
-        .expect(202);
     let db = app.state.db.clone();
     let tenant = wabahub::domain::TenantId(a.id);
     let flow = actix_web::web::block(move || {
@@ -105,7 +104,7 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     })
     .await
     .unwrap();
-    let inbound = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "4242424242"}, "messages": [{"from": "14155550166", "id": "wamid.alpha", "timestamp": "1700000000", "type": "text", "text": {"body": "alpha-inbound"}}]}}]}]}).to_string();
+    let inbound = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "4242424242"}, "messages": [{"from": "14155550199", "id": "wamid.alpha", "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": "alpha-inbound"}}]}}]}]}).to_string();
     let url = setup["account"]["webhook_url"].as_str().unwrap();
     let signature = hex::encode(wabahub::providers::meta::signature::sign("app-secret-123456", inbound.as_bytes()));
     let delivered = app
@@ -117,6 +116,16 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .await
         .unwrap();
     assert_eq!(delivered.status(), 200);
+    crate::inbox::drained(&app, &a.token).await;
+    // The contact wrote, so a free-form reply may be sent.
+    let message = app
+        .post(
+            &format!("/api/v1/accounts/{account_id}/send_message"),
+            &a.token,
+            json!({"to": "+14155550199", "message": {"type": "text", "body": "alpha-message"}}),
+        )
+        .await
+        .expect(202);
     let event = app.get("/api/v1/webhook-events", &a.token).await.expect(200)["data"][0]["id"].as_i64().unwrap();
     let campaign = app
         .post(
@@ -124,6 +133,13 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             &a.token,
             crate::campaigns::campaign_body(account_id, json!({"test_numbers": ["+14155550199"]})),
         )
+        .await
+        .expect(201);
+    let lead =
+        app.post("/api/v1/leads", &a.token, json!({"name": "alpha-lead", "phone": "+919800000042"})).await.expect(201);
+    app.post(&format!("/api/v1/leads/{}/notes", lead["id"]), &a.token, json!({"text": "alpha-note"})).await.expect(201);
+    let opt_out = app
+        .post("/api/v1/opt-outs", &a.token, json!({"phone": "+919800000043", "reason": "alpha-reason"}))
         .await
         .expect(201);
     let project = app
@@ -143,6 +159,9 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .as_i64()
         .unwrap();
     let markers = [
+        "alpha-lead",
+        "alpha-note",
+        "alpha-reason",
         "alpha-hooks.example.com",
         "alpha-inbound",
         "alpha-owner",
@@ -178,8 +197,14 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             message["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/campaigns/") {
             campaign["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/leads/") {
+            lead["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/opt-outs/") {
+            opt_out["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/webhook-events/") {
             event
+        } else if path.starts_with("/api/v1/flows/") {
+            flow.id
         } else if path.starts_with("/api/v1/projects/") {
             project
         } else if path.starts_with("/api/v1/ivr-calls/") {
@@ -245,6 +270,10 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     assert_eq!(proj["name"], "alpha-project");
     assert_eq!(proj["ivr_numbers"], json!(["+918045679999"]));
     app.get("/api/v1/me", key["key"].as_str().unwrap()).await.expect(200);
+    let lead = app.get(&format!("/api/v1/leads/{}", lead["id"]), &a.token).await.expect(200);
+    assert_eq!((lead["name"].as_str(), lead["status"].as_str()), (Some("alpha-lead"), Some("new")));
+    let opt_outs = app.get("/api/v1/opt-outs", &a.token).await.expect(200);
+    assert_eq!(opt_outs["data"][0]["id"], opt_out["id"]);
     let tenant = app.get("/api/v1/me", &a.token).await.expect(200);
     assert_eq!(tenant["tenant"]["status"], "active");
 }

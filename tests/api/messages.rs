@@ -8,6 +8,7 @@ use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::*;
+use crate::inbox::{meta_inbound, sandbox_inbound};
 use crate::setup::full_meta_setup;
 
 /// A sandbox account set up in one call; returns (account id, phone number id).
@@ -38,6 +39,9 @@ async fn sandbox_send_is_queued_then_sent_with_history() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
+    for contact in ["+919876543210", "+919876543211"] {
+        sandbox_inbound(&app, &t.token, account, contact).await;
+    }
     let mut body = text("+919876543210");
     body["account_id"] = json!(account);
     let res = app.post("/api/v1/messages", &t.token, body).await;
@@ -66,6 +70,7 @@ async fn idempotency_key_returns_the_first_message() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
+    sandbox_inbound(&app, &t.token, account, "+919876543210").await;
     let send = || async {
         let res = app
             .client
@@ -81,7 +86,7 @@ async fn idempotency_key_returns_the_first_message() {
     let first = send().await.expect(202);
     let second = send().await.expect(200);
     assert_eq!(first["id"], second["id"]);
-    let list = app.get("/api/v1/messages", &t.token).await.expect(200);
+    let list = app.get("/api/v1/messages?direction=outbound", &t.token).await.expect(200);
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
 }
 
@@ -132,6 +137,9 @@ async fn daily_quota_answers_429() {
         .await
         .expect(200);
     let url = format!("/api/v1/accounts/{account}/send_message");
+    for contact in ["+919876543210", "+919876543211"] {
+        sandbox_inbound(&app, &t.token, account, contact).await;
+    }
     app.post(&url, &t.token, text("+919876543210")).await.expect(202);
     let res = app.post(&url, &t.token, text("+919876543211")).await;
     assert!(res.headers.get("retry-after").is_some());
@@ -143,6 +151,7 @@ async fn sandbox_failure_numbers_fail_with_the_provider_code() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
+    sandbox_inbound(&app, &t.token, account, "+14155550000").await;
     let url = format!("/api/v1/accounts/{account}/send_message?wait=true");
     let m = app.post(&url, &t.token, text("+14155550000")).await.expect(201);
     assert_eq!(m["status"], "failed");
@@ -157,7 +166,11 @@ async fn meta_app() -> (TestApp, MockServer, Tenant, i64) {
     let t = app.signup("ann").await;
     let res =
         app.post("/api/v1/accounts/setup", &t.token, full_meta_setup("Meta", "+14155550100", "1065")).await.expect(201);
-    (app, fake, t, res["account"]["id"].as_i64().unwrap())
+    let account = res["account"]["id"].as_i64().unwrap();
+    for contact in ["+919876543210", "+919876543211"] {
+        meta_inbound(&app, &t.token, account, contact, 0).await;
+    }
+    (app, fake, t, account)
 }
 
 fn meta_ok(id: &str) -> ResponseTemplate {
@@ -291,6 +304,8 @@ async fn media_type_and_size_are_checked_with_head() {
     let (account, _) = sandbox_account(&app, &t.token).await;
     let url = format!("/api/v1/accounts/{account}/send_message");
     let send = |kind: &str, file: &str| json!({"to": "+919876543210", "message": {"type": "media", "kind": kind, "link": format!("{}/{file}", fake.uri())}});
+    app.post(&url, &t.token, send("image", "ok.jpg")).await.problem(422, "outside_service_window");
+    sandbox_inbound(&app, &t.token, account, "+919876543210").await;
     app.post(&url, &t.token, send("image", "ok.jpg")).await.expect(202);
     app.post(&url, &t.token, send("document", "doc.pdf")).await.expect(202);
     for (kind, file, code) in [
@@ -313,6 +328,9 @@ async fn limits_make_messages_wait_not_fail() {
         .await
         .expect(200);
     let url = format!("/api/v1/accounts/{account}/send_message");
+    for contact in ["+919876543210", "+919876543211", "+919876543212"] {
+        sandbox_inbound(&app, &t.token, account, contact).await;
+    }
     let mut ids = Vec::new();
     for to in ["+919876543210", "+919876543211", "+919876543212"] {
         ids.push(app.post(&url, &t.token, text(to)).await.expect(202)["id"].as_i64().unwrap());
@@ -336,6 +354,7 @@ async fn pair_rate_guard_spaces_messages_to_one_user() {
     let app = spawn_app().await;
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
+    sandbox_inbound(&app, &t.token, account, "+919876543210").await;
     let url = format!("/api/v1/accounts/{account}/send_message?wait=true");
     app.post(&url, &t.token, text("+919876543210")).await.expect(201);
     let url = format!("/api/v1/accounts/{account}/send_message");

@@ -172,6 +172,7 @@ async fn sandbox_health_and_usage_counts() {
     let h = app.post(&format!("/api/v1/accounts/{a}/health-check"), &t.token, json!({})).await.expect(200);
     assert_eq!(h["status"], "healthy");
     for to in ["+919876543210", "+919876543211", "+14155550000"] {
+        crate::inbox::sandbox_inbound(&app, &t.token, a, to).await;
         let m = app
             .post(
                 &format!("/api/v1/accounts/{a}/send_message"),

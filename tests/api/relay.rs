@@ -174,6 +174,7 @@ async fn a_sandbox_send_relays_each_status_to_subscribed_endpoints_only() {
     let subscribed = create(&app, &t.token, &format!("{}/status", fake.uri()), &["message.status"]).await;
     create(&app, &t.token, &format!("{}/templates", fake.uri()), &["template.updated"]).await;
     let (account, _) = sandbox_account(&app, &t.token).await;
+    crate::inbox::sandbox_inbound(&app, &t.token, account, "+919876543210").await;
 
     let body = json!({"account_id": account, "to": "+919876543210", "message": {"type": "text", "body": "hi"}});
     let message = app.post("/api/v1/messages", &t.token, body).await.expect(202);
@@ -207,6 +208,7 @@ async fn a_failed_send_relays_its_error() {
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&fake).await;
     create(&app, &t.token, &format!("{}/in", fake.uri()), &["message.status"]).await;
     let (account, _) = sandbox_account(&app, &t.token).await;
+    crate::inbox::sandbox_inbound(&app, &t.token, account, "+14155550000").await;
     let body = json!({"to": "+14155550000", "message": {"type": "text", "body": "hi"}});
     app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, body).await.expect(201);
     let event: Value = serde_json::from_slice(&received(&fake, 1).await[0].body).unwrap();

@@ -190,3 +190,54 @@ async fn sandbox_approval_arrives_without_a_manual_sync() {
         vec![("order_update".to_string(), "APPROVED".to_string()), ("reject_me".to_string(), "REJECTED".to_string())]
     );
 }
+
+#[actix_web::test]
+async fn generated_cta_templates_pass_the_linter_for_their_provider() {
+    let app = spawn_app().await;
+    let t = app.signup("gen").await;
+    let (account, _) = crate::messages::sandbox_account(&app, &t.token).await;
+    let base = json!({"name": "green_acres_update", "language": "en", "body": "Hi {{1}}, possession of Green Acres starts this month.", "body_examples": ["Asha"], "footer": "Reply STOP to opt out"});
+    let with = |extra: Value| {
+        let mut b = base.clone();
+        b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        b
+    };
+
+    let quick = app.post("/api/v1/templates/generate", &t.token, base.clone()).await.expect(200);
+    assert_eq!(quick["category"], "MARKETING");
+    assert_eq!(
+        quick["components"][2],
+        json!({"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Interested"}, {"type": "QUICK_REPLY", "text": "Not interested"}]})
+    );
+    app.post(&format!("/api/v1/accounts/{account}/templates"), &t.token, quick).await.expect(201);
+
+    let url =
+        app.post("/api/v1/templates/generate", &t.token, with(json!({"buttons": "url_buttons"}))).await.expect(200);
+    assert_eq!(url["components"][2]["buttons"][1]["url"], "http://127.0.0.1:1/t/{{1}}");
+    assert_eq!(url["components"][2]["buttons"][1]["text"], "Not interested");
+    let tata = app
+        .post("/api/v1/templates/generate", &t.token, with(json!({"buttons": "url_buttons", "provider": "tata"})))
+        .await;
+    let e = tata.problem(422, "validation_failed");
+    assert_eq!(e["errors"]["components[2].buttons[0].url"], json!(["ERR_BUTTON_VARIABLES_UNSUPPORTED"]));
+
+    let links = app
+        .post("/api/v1/templates/generate", &t.token, with(json!({"buttons": "text_links", "provider": "tata"})))
+        .await
+        .expect(200);
+    let body = links["components"][0]["text"].as_str().unwrap();
+    assert!(body.contains("Interested: {{2}}\nNot interested: {{3}}"), "{body}");
+    assert_eq!(links["components"][0]["example"]["body_text"][0].as_array().unwrap().len(), 3);
+    assert_eq!(links["components"].as_array().unwrap().len(), 2);
+
+    let bad =
+        app.post("/api/v1/templates/generate", &t.token, with(json!({"name": "Bad Name", "body_examples": []}))).await;
+    let e = bad.problem(422, "validation_failed");
+    assert_eq!(e["errors"]["name"], json!(["invalid_name"]));
+    assert_eq!(e["errors"]["components[0].example"], json!(["example_required"]));
+    let e = app
+        .post("/api/v1/templates/generate", &t.token, with(json!({"buttons": "carousel"})))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(e["errors"]["buttons"], json!(["invalid_choice"]));
+}

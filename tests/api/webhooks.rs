@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use diesel::RunQueryDsl;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use wabahub::providers::meta::signature::sign;
 use wiremock::matchers::method;
@@ -89,15 +90,47 @@ fn status(wamid: &str, status: &str, ts: i64) -> Value {
     json!({"id": wamid, "status": status, "timestamp": ts.to_string(), "recipient_id": "919876543210"})
 }
 
-/// Sends a text through the fake Graph API; returns our message id.
+/// An approved `hello_world` template without parameters on the account (a business-initiated
+/// message needs no customer-service window).
+async fn hello_world(app: &TestApp, t: &Tenant, account: i64) {
+    let (tenant, db) = (t.id, app.state.db.clone());
+    actix_web::web::block(move || {
+        let c = &mut db.get().unwrap();
+        if wabahub::store::templates::by_name(c, account, "hello_world", "en_US").unwrap().is_some() {
+            return;
+        }
+        let now = wabahub::db::now();
+        let new = wabahub::store::templates::NewTemplate {
+            tenant_id: tenant,
+            account_id: account,
+            name: "hello_world".into(),
+            language: "en_US".into(),
+            category: "UTILITY".into(),
+            status: "APPROVED".into(),
+            provider_template_id: Some("555".into()),
+            components: json!([{"type": "BODY", "text": "Hello"}]).to_string(),
+            parameter_format: "POSITIONAL".into(),
+            synced_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        wabahub::store::templates::insert(c, new).unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+/// Sends a template through the fake Graph API; returns our message id.
 async fn sent_message(app: &TestApp, fake: &MockServer, t: &Tenant, account: i64, wamid: &str) -> i64 {
+    hello_world(app, t, account).await;
     let reply = json!({"messaging_product": "whatsapp", "contacts": [{"input": "919876543210", "wa_id": "919876543210"}], "messages": [{"id": wamid}]});
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(reply))
         .up_to_n_times(1)
         .mount(fake)
         .await;
-    let body = json!({"to": "+919876543210", "message": {"type": "text", "body": "hello"}});
+    let body =
+        json!({"to": "+919876543210", "message": {"type": "template", "name": "hello_world", "language": "en_US"}});
     let m = app.post(&format!("/api/v1/accounts/{account}/send_message?wait=true"), &t.token, body).await.expect(201);
     assert_eq!(m["provider_message_id"], wamid);
     m["id"].as_i64().unwrap()
@@ -468,7 +501,7 @@ async fn events_are_filtered_reprocessed_and_invisible_to_other_tenants() {
 fn inbound_text(from: &str, id: &str, body: &str) -> Value {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"phone_number_id": "none"},
-        "messages": [{"from": from, "id": id, "timestamp": "1700000000", "type": "text", "text": {"body": body}}]}}]}]})
+        "messages": [{"from": from, "id": id, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": body}}]}}]}]})
 }
 
 /// The outbound texts the account queued to `to`, oldest first.
@@ -532,8 +565,13 @@ async fn conversations_list_contacts_with_their_window() {
     )
     .await;
     drained(&app, &t.token).await;
+    let send = format!("/api/v1/accounts/{account}/send_message");
     let body = json!({"to": "+919876543299", "message": {"type": "text", "body": "hello"}});
-    app.post(&format!("/api/v1/accounts/{account}/send_message"), &t.token, body).await.expect(202);
+    app.post(&send, &t.token, body).await.problem(422, "outside_service_window");
+    hello_world(&app, &t, account).await;
+    let body =
+        json!({"to": "+919876543299", "message": {"type": "template", "name": "hello_world", "language": "en_US"}});
+    app.post(&send, &t.token, body).await.expect(202);
     let list = app.get("/api/v1/conversations", &t.token).await.expect(200);
     let data = list["data"].as_array().unwrap();
     assert_eq!(data.len(), 2);
@@ -566,4 +604,64 @@ async fn webhook_bodies_may_be_up_to_three_megabytes() {
     big["padding"] = json!("x".repeat(3 * 1024 * 1024));
     let text = big.to_string();
     deliver(&app, path, &text, Some(signature(secret, &text))).await.problem(413, "payload_too_large");
+}
+
+/// The stored events' (payload, processed, process error), read from the database.
+async fn stored_events(app: &TestApp) -> Vec<(String, bool, Option<String>)> {
+    use diesel::prelude::*;
+    use wabahub::db::schema::webhook_events as e;
+    let url = app.database_url.clone();
+    actix_web::web::block(move || {
+        e::table
+            .select((e::payload, e::processed_at.is_not_null(), e::process_error))
+            .load(&mut wabahub::db::connect(&url).unwrap())
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn concurrent_deliveries_are_each_stored_once_and_applied() {
+    let (app, fake, t, account, path) = meta_app().await;
+    let mut ids = Vec::new();
+    for m in 0..5 {
+        ids.push(sent_message(&app, &fake, &t, account, &format!("wamid.C{m}")).await);
+    }
+    // 150 distinct bodies, the first 50 of them delivered twice in a row (so a redelivery often
+    // shares its original's group commit), 20 requests in flight at a time.
+    let steps = ["sent", "delivered", "read"];
+    let bodies: Vec<String> = (0..150)
+        .map(|i| {
+            let s = status(&format!("wamid.C{}", i % 5), steps[i % 3], 1_700_000_000 + i as i64);
+            envelope(vec![messages_change(PHONE_ID, "statuses", json!([s]))]).to_string()
+        })
+        .collect();
+    let order: Vec<&String> =
+        bodies.iter().enumerate().flat_map(|(i, b)| vec![b; if i < 50 { 2 } else { 1 }]).collect();
+    assert_eq!(order.len(), 200);
+    let answers: Vec<u16> = futures_util::stream::iter(order)
+        .map(|b| deliver(&app, &path, b, Some(signature(APP_SECRET, b))))
+        .buffer_unordered(20)
+        .map(|res| res.status.as_u16())
+        .collect()
+        .await;
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+    let mut stored = stored_events(&app).await;
+    let mut payloads: Vec<&String> = stored.iter().map(|(p, _, _)| p).collect();
+    payloads.sort();
+    let mut expected: Vec<&String> = bodies.iter().collect();
+    expected.sort();
+    assert_eq!(payloads, expected, "every accepted body is stored exactly once");
+    drained(&app, &t.token).await;
+    stored = stored_events(&app).await;
+    assert!(stored.iter().all(|(_, processed, error)| *processed && error.is_none()), "every event is applied");
+    for id in ids {
+        let m = message(&app, &t, id).await;
+        assert_eq!(m["status"], "read", "{m}");
+    }
+    let usage = format!("/api/v1/accounts/{account}/usage?from=2023-11-14&to=2023-11-14");
+    let usage = app.get(&usage, &t.token).await.expect(200);
+    assert_eq!(usage["total"]["delivered"], 5, "{usage}");
+    assert_eq!(usage["total"]["read"], 5, "{usage}");
 }

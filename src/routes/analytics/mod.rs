@@ -1,5 +1,8 @@
 //! Analytics from the daily rollups (never a scan of the messages table): totals, rates, a daily
-//! series, top failure codes, and per-template performance for one account.
+//! series, top failure codes, billable messages per pricing category, and per-template performance
+//! for one account.
+
+mod engagement;
 
 use std::collections::BTreeMap;
 
@@ -15,7 +18,7 @@ use crate::state::AppState;
 use crate::store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(get_dashboard).service(get_account_analytics);
+    cfg.service(get_dashboard).service(get_account_analytics).service(engagement::get_engagement);
 }
 
 /// How many top failure codes are listed.
@@ -70,6 +73,9 @@ pub struct Dashboard {
     /// One entry per day of the range, oldest first (days without activity are zeros).
     pub daily: Vec<DayOut>,
     pub top_failure_codes: Vec<FailureCode>,
+    /// Billable messages per pricing category as the provider reported them (`marketing`,
+    /// `utility`, `authentication`, `service`, …); each message counts once.
+    pub billable: BTreeMap<String, i64>,
     /// Per template (account analytics only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub templates: Option<Vec<TemplatePerformance>>,
@@ -92,7 +98,7 @@ fn range(q: &AnalyticsQuery) -> ApiResult<(NaiveDate, NaiveDate)> {
 async fn build(state: &AppState, auth: &AuthContext, account: Option<i64>, q: &AnalyticsQuery) -> ApiResult<Dashboard> {
     let (from, to) = range(q)?;
     let tenant = auth.tenant_id;
-    let (days, failures, templates) = state
+    let (days, failures, templates, billable) = state
         .db
         .run(move |c| {
             if let Some(id) = account {
@@ -104,7 +110,8 @@ async fn build(state: &AppState, auth: &AuthContext, account: Option<i64>, q: &A
                 Some(id) => Some(store::usage::templates(c, tenant, id, from, to)?),
                 None => None,
             };
-            Ok::<_, ApiError>((days, failures, templates))
+            let billable = store::usage::billable(c, tenant, account, from, to)?;
+            Ok::<_, ApiError>((days, failures, templates, billable))
         })
         .await?;
     let mut by_day: BTreeMap<NaiveDate, UsageCounts> = BTreeMap::new();
@@ -133,6 +140,7 @@ async fn build(state: &AppState, auth: &AuthContext, account: Option<i64>, q: &A
             .take(TOP_CODES)
             .map(|(code, count)| FailureCode { code, count })
             .collect(),
+        billable,
         templates: templates.map(|ts| {
             ts.into_iter()
                 .map(|(template_name, c)| TemplatePerformance {

@@ -1,4 +1,7 @@
-//! Conversations: everyone the tenant exchanged messages with, and the messages with one contact.
+//! Conversations: everyone the tenant exchanged messages with, and the messages with one contact;
+//! and simulated contacts writing to sandbox accounts ([`sandbox`]).
+
+pub mod sandbox;
 
 use std::collections::HashMap;
 
@@ -16,11 +19,8 @@ use crate::state::AppState;
 use crate::store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_conversations).service(list_conversation_messages);
+    cfg.service(list_conversations).service(list_conversation_messages).service(sandbox::create_sandbox_inbound);
 }
-
-/// The customer-service window: free-form messages are allowed this long after the contact wrote.
-const SERVICE_WINDOW: chrono::Duration = chrono::Duration::hours(24);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -35,7 +35,8 @@ pub struct ConversationOut {
     pub last_message: MessageOut,
     /// When the contact last wrote, if ever.
     pub last_inbound_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Whether a free-form (non-template) message may be sent now (the contact wrote in the last 24 hours).
+    /// Whether a free-form (non-template) message may be sent now (the contact wrote in the last 24
+    /// hours); outside it only templates are accepted (`outside_service_window`).
     pub service_window_open: bool,
 }
 
@@ -56,7 +57,7 @@ pub async fn list_conversations(
             let ids: Vec<i64> = contacts.iter().map(|(_, id)| *id).collect();
             let names: Vec<String> = contacts.iter().map(|(r, _)| r.clone()).collect();
             let last = store::messages::by_ids(c, tenant, &ids)?;
-            let inbound = store::conversations::last_inbound(c, tenant, &names)?;
+            let inbound = store::conversations::last_inbound(c, tenant, account, &names)?;
             Ok::<_, diesel::result::Error>((contacts, last, inbound))
         })
         .await?;
@@ -72,7 +73,7 @@ pub async fn list_conversations(
             ConversationOut {
                 last_message: last.remove(&id).map(MessageOut::from).expect("the latest message exists"),
                 last_inbound_at: wrote.map(utc),
-                service_window_open: wrote.is_some_and(|t| now - t < SERVICE_WINDOW),
+                service_window_open: wrote.is_some_and(|t| now - t < store::conversations::SERVICE_WINDOW),
                 contact,
             }
         },

@@ -1,4 +1,7 @@
-//! WhatsApp Flows of an account: create, upload the Flow JSON, publish, deprecate, delete a draft.
+//! WhatsApp Flows of an account: create, upload the Flow JSON, publish, deprecate, delete a draft;
+//! and what contacts submitted ([`submissions`]).
+
+pub mod submissions;
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
@@ -23,7 +26,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(upload_flow_json)
         .service(publish_flow)
         .service(deprecate_flow)
-        .service(delete_flow);
+        .service(delete_flow)
+        .service(submissions::list_flow_submissions);
 }
 
 /// Flow categories Meta accepts.

@@ -155,6 +155,13 @@ async fn queue(
                         "this recipient opted out of messages from this tenant",
                     ));
                 }
+                if template.is_none() && !store::conversations::window_open(c, account_id, &to, now())? {
+                    return Err(ApiError::new(
+                        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "outside_service_window",
+                        "the contact has not written to this account in the last 24 hours: only templates may be sent",
+                    ));
+                }
                 if let Some(quota) = store::tenants::get(c, tenant)?.and_then(|t| t.daily_message_quota) {
                     let today = now().date().and_hms_opt(0, 0, 0).unwrap_or_default();
                     if store::messages::outbound_since(c, tenant, today)? >= quota {
@@ -240,7 +247,8 @@ async fn respond(
 }
 
 /// Queues a message (text, template, interactive, media or flow) from an account's number.
-/// 202 with the queued message; 201 with the provider's answer under `?wait=true`; 200 with the
+/// Free-form (non-template) messages need an open customer-service window: the contact wrote to
+/// the account in the last 24 hours. 202 with the queued message; 201 with the provider's answer under `?wait=true`; 200 with the
 /// earlier message when the `Idempotency-Key` was used before.
 #[utoipa::path(tag = "messages", security(("bearer" = [])), params(SendQuery, ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key; a repeated key returns the first message")),
     request_body = SendMessageRequest,
@@ -249,6 +257,7 @@ async fn respond(
         (status = 201, body = MessageOut, description = "sent (with ?wait=true)"),
         (status = 200, body = MessageOut, description = "the earlier message for this Idempotency-Key"),
         (status = 409, description = "recipient opted out, account not active, or number quality RED", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation failed, template not approved, or a free-form message outside the 24-hour customer-service window (`outside_service_window`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "the tenant's daily quota is used up", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/messages")]
@@ -272,6 +281,9 @@ pub async fn send_message(
         (status = 202, body = MessageOut, description = "queued"),
         (status = 201, body = MessageOut, description = "sent (with ?wait=true)"),
         (status = 200, body = MessageOut, description = "the earlier message for this Idempotency-Key"),
+        (status = 409, description = "recipient opted out, account not active, or number quality RED", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation failed, template not approved, or a free-form message outside the 24-hour customer-service window (`outside_service_window`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the tenant's daily quota is used up", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/accounts/{id}/send_message")]
 pub async fn send_account_message(

@@ -28,6 +28,19 @@ impl From<MessageEvent> for MessageEventOut {
     }
 }
 
+/// A message's pricing as the provider's status webhook reported it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PricingOut {
+    /// `marketing`, `utility`, `authentication`, `service`, …
+    pub category: String,
+    /// `regular`, `free_customer_service` or `free_entry_point`.
+    #[serde(rename = "type")]
+    pub pricing_type: Option<String>,
+    /// `PMP` (per message) or `CBP` (per conversation).
+    pub pricing_model: Option<String>,
+    pub billable: bool,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageOut {
     pub id: i64,
@@ -47,6 +60,10 @@ pub struct MessageOut {
     pub error: Option<MessageErrorOut>,
     pub attempts: i32,
     pub campaign_id: Option<i64>,
+    /// The contact's lead (inbound messages).
+    pub lead_id: Option<i64>,
+    /// What the provider reported it charges for this (outbound) message, once it did.
+    pub pricing: Option<PricingOut>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
     pub delivered_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -74,6 +91,13 @@ impl From<Message> for MessageOut {
             error,
             attempts: m.attempts,
             campaign_id: m.campaign_id,
+            lead_id: m.lead_id,
+            pricing: m.pricing_category.map(|category| PricingOut {
+                category,
+                pricing_type: m.pricing_type,
+                pricing_model: m.pricing_model,
+                billable: m.billable.unwrap_or(false),
+            }),
             created_at: utc(m.created_at),
             sent_at: m.sent_at.map(utc),
             delivered_at: m.delivered_at.map(utc),

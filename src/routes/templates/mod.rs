@@ -1,6 +1,7 @@
 //! Message templates of an account: drafts linted before anything reaches the provider,
 //! submission for approval, deletion (also at the provider) and sync.
 
+mod generate;
 pub mod types;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -26,7 +27,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(get_template)
         .service(update_template)
         .service(delete_template)
-        .service(submit_template);
+        .service(submit_template)
+        .service(generate::generate_template);
 }
 
 async fn template(state: &AppState, tenant: TenantId, account: i64, id: i64) -> ApiResult<Template> {

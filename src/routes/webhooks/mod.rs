@@ -1,7 +1,11 @@
 //! Provider webhook endpoints (no auth; outside `/api/v1`): the verification handshake, and
-//! signed bodies stored durably before the 200, then applied by the processor.
+//! signed bodies stored durably before the 200 (group-committed by the webhook writer), then
+//! applied by the processor.
 
 pub mod events;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
@@ -68,8 +72,50 @@ fn handshake(q: &Handshake, expected: Option<&str>) -> ApiResult<HttpResponse> {
     }
 }
 
-async fn account_by_key(state: &AppState, key: String) -> ApiResult<Account> {
-    state.db.run(move |c| store::accounts::by_webhook_key(c, &key)).await?.ok_or_else(|| ApiError::not_found("webhook"))
+/// Accounts by webhook key as last read, so a delivery needs no read before its commit. A body
+/// checked against a cached row is stored only if the row is unchanged when the writer commits
+/// it; otherwise (and whenever the cached row refuses it) the row is read again and decides.
+#[derive(Clone, Default)]
+pub struct AccountCache(Arc<Mutex<HashMap<String, Arc<Account>>>>);
+
+impl AccountCache {
+    fn get(&self, key: &str) -> Option<Arc<Account>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+    }
+    fn set(&self, key: String, account: Option<Arc<Account>>) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match account {
+            Some(a) => map.insert(key, a),
+            None => map.remove(&key),
+        };
+    }
+}
+
+/// The account holding a webhook key, read now (and cached for the next delivery).
+async fn account_by_key(state: &AppState, key: String) -> ApiResult<Arc<Account>> {
+    let k = key.clone();
+    let account = state.db.run(move |c| store::accounts::by_webhook_key(c, &k)).await?.map(Arc::new);
+    state.webhook_accounts.set(key, account.clone());
+    account.ok_or_else(|| ApiError::not_found("webhook"))
+}
+
+/// Stores a body for the account holding `key` once `check` accepts it against that account,
+/// answering once it is committed: first against the cached row, then against the stored one.
+async fn accept<F>(state: &AppState, key: String, raw: web::Bytes, check: F) -> ApiResult<HttpResponse>
+where
+    F: Fn(&Account) -> ApiResult<()>,
+{
+    if let Some(account) = state.webhook_accounts.get(&key).filter(|a| check(a).is_ok()) {
+        let event = ingest::event_for(&account, &raw, &parse(&raw)?);
+        if state.webhook_writer.store(vec![event], Some((account.id, account.updated_at))).await?.is_some() {
+            return Ok(HttpResponse::Ok().finish());
+        }
+    }
+    let account = account_by_key(state, key).await?;
+    check(&account)?;
+    let event = ingest::event_for(&account, &raw, &parse(&raw)?);
+    state.webhook_writer.store(vec![event], None).await?;
+    Ok(HttpResponse::Ok().finish())
 }
 
 fn verify_token(state: &AppState, a: &Account) -> Option<String> {
@@ -86,16 +132,6 @@ fn parse(raw: &[u8]) -> ApiResult<Value> {
 
 fn signature(req: &HttpRequest) -> Option<&str> {
     req.headers().get("x-hub-signature-256").and_then(|h| h.to_str().ok())
-}
-
-/// Stores a verified body for its account and wakes the processor.
-async fn store_body(state: &AppState, account: Account, raw: web::Bytes) -> ApiResult<HttpResponse> {
-    let body = parse(&raw)?;
-    let stored = state.db.run(move |c| ingest::store_for(c, &account, &raw, &body)).await?;
-    if stored.is_some() {
-        state.webhook_wakeup.wake();
-    }
-    Ok(HttpResponse::Ok().finish())
 }
 
 /// Meta's verification handshake for the platform app (`META_VERIFY_TOKEN`).
@@ -126,10 +162,8 @@ pub async fn receive_platform_webhook(
         return Err(ApiError::unauthorized("invalid_signature", "X-Hub-Signature-256 is missing or wrong"));
     }
     let body = parse(&raw)?;
-    let ids = state.db.run(move |c| ingest::store_platform(c, &raw, &body)).await?;
-    if !ids.is_empty() {
-        state.webhook_wakeup.wake();
-    }
+    let events = state.db.run(move |c| ingest::platform_events(c, &raw, &body)).await?;
+    state.webhook_writer.store(events, None).await?;
     Ok(HttpResponse::Ok().finish())
 }
 
@@ -163,12 +197,15 @@ pub async fn receive_meta_webhook(
     req: HttpRequest,
     raw: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let account = account_by_key(&state, key.into_inner()).await?;
-    let provider = state.providers.get(&account, None, &state.vault, &state.settings)?;
-    if !provider.verify_signature(&raw, signature(&req)) {
-        return Err(ApiError::unauthorized("invalid_signature", "X-Hub-Signature-256 is missing or wrong"));
-    }
-    store_body(&state, account, raw).await
+    let header = signature(&req);
+    accept(&state, key.into_inner(), raw.clone(), |account| {
+        let provider = state.providers.get(account, None, &state.vault, &state.settings)?;
+        if !provider.verify_signature(&raw, header) {
+            return Err(ApiError::unauthorized("invalid_signature", "X-Hub-Signature-256 is missing or wrong"));
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// A Tata callback for one Tata account, carrying the account's verify token as
@@ -187,13 +224,15 @@ pub async fn receive_tata_webhook(
     req: HttpRequest,
     raw: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let account = account_by_key(&state, key.into_inner()).await?;
-    if account.provider != "tata" {
-        return Err(ApiError::not_found("webhook"));
-    }
     let header = req.headers().get("x-wabahub-token").and_then(|h| h.to_str().ok());
-    if !same_secret(header.or(q.token.as_deref()), verify_token(&state, &account).as_deref()) {
-        return Err(ApiError::unauthorized("invalid_token", "X-Wabahub-Token is missing or wrong"));
-    }
-    store_body(&state, account, raw).await
+    accept(&state, key.into_inner(), raw, |account| {
+        if account.provider != "tata" {
+            return Err(ApiError::not_found("webhook"));
+        }
+        if !same_secret(header.or(q.token.as_deref()), verify_token(&state, account).as_deref()) {
+            return Err(ApiError::unauthorized("invalid_token", "X-Wabahub-Token is missing or wrong"));
+        }
+        Ok(())
+    })
+    .await
 }

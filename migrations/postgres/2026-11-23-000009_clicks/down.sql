@@ -1,0 +1,2 @@
+DROP INDEX messages_engagement_idx;
+DROP TABLE cta_clicks;
