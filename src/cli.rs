@@ -33,11 +33,22 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Template campaigns from the command line (works on the database directly).
+    Campaign {
+        #[command(subcommand)]
+        command: CampaignCommand,
+    },
     /// Platform administration.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Resolve an audience, confirm, send with a progress bar, and print the summary.
+    Run(Box<crate::campaigns::command::RunArgs>),
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! wabahub: a multi-tenant REST API for WhatsApp Business Accounts.
 
 pub mod auth;
+pub mod campaigns;
 pub mod cli;
 pub mod config;
 pub mod connect;

@@ -1,7 +1,7 @@
 //! The `wabahub` binary.
 
 use clap::Parser;
-use wabahub::cli::{AdminCommand, Cli, Command};
+use wabahub::cli::{AdminCommand, CampaignCommand, Cli, Command};
 use wabahub::config::Settings;
 use wabahub::db::Db;
 use wabahub::startup::Application;
@@ -33,6 +33,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => unreachable!("handled above"),
+        Command::Campaign { command: CampaignCommand::Run(args) } => campaign_run(settings, *args),
         Command::Admin { command } => {
             let db = Db::open(&settings.database_url, 2)?;
             match command {
@@ -55,11 +56,21 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     let db = Db::open(&settings.database_url, settings.db_pool_size)?;
     let state = wabahub::state::AppState::new(settings, db)?;
     tokio::spawn(wabahub::outbox::dispatcher::Dispatcher::new(state.clone()).run());
+    tokio::spawn(wabahub::campaigns::runner::run(state.clone()));
     tokio::spawn(wabahub::relay::worker::run(state.clone()));
     tokio::spawn(wabahub::webhooks::Processor::new(state.clone()).run());
     wabahub::jobs::spawn(&state);
     tracing::info!("wabahub worker running");
     tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+#[actix_web::main]
+async fn campaign_run(settings: Settings, args: wabahub::campaigns::command::RunArgs) -> anyhow::Result<()> {
+    let status = wabahub::campaigns::command::run(settings, args).await?;
+    if status == "halted" {
+        anyhow::bail!("the campaign halted");
+    }
     Ok(())
 }
 

@@ -30,6 +30,7 @@ use crate::error::Problem;
         (name = "flows", description = "WhatsApp Flows"),
         (name = "messages", description = "Sending through the outbox, and message history"),
         (name = "conversations", description = "Contacts and the messages exchanged with them"),
+        (name = "campaigns", description = "Template campaigns to IVR callers and leads: preview, start, pause, results"),
         (name = "leads", description = "Leads with notes, statuses and stages; CSV import"),
         (name = "opt-outs", description = "The tenant's do-not-contact list"),
         (name = "tracking", description = "CTA click tracking links (public, no auth)"),

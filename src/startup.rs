@@ -42,6 +42,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         if state.settings.outbox_enabled {
             tokio::spawn(crate::outbox::dispatcher::Dispatcher::new(state.clone()).run());
+            tokio::spawn(crate::campaigns::runner::run(state.clone()));
         }
         if state.settings.relay_enabled {
             tokio::spawn(crate::relay::worker::run(state.clone()));

@@ -401,6 +401,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    campaigns (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> BigInt,
+        phone_number_id -> BigInt,
+        name -> Text,
+        template_name -> Text,
+        template_language -> Text,
+        definition -> Text,
+        definition_hash -> Text,
+        rate_mps -> Double,
+        status -> Text,
+        halt_reason -> Nullable<Text>,
+        halt_detail -> Nullable<Text>,
+        exclusions -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    campaign_recipients (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        tenant_id -> BigInt,
+        phone -> Text,
+        lead_id -> Nullable<BigInt>,
+        project_id -> Nullable<BigInt>,
+        call_status -> Nullable<Text>,
+        payload -> Text,
+        status -> Text,
+        skip_reason -> Nullable<Text>,
+        message_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        queued_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -433,6 +474,8 @@ diesel::joinable!(leads -> projects (project_id));
 diesel::joinable!(lead_notes -> leads (lead_id));
 diesel::joinable!(ivr_calls -> leads (lead_id));
 diesel::joinable!(ivr_calls -> projects (project_id));
+diesel::joinable!(campaigns -> accounts (account_id));
+diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(messages -> leads (lead_id));
 diesel::joinable!(usage_billable -> accounts (account_id));
 diesel::joinable!(flow_submissions -> flows (flow_id));
@@ -464,6 +507,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     leads,
     lead_notes,
     ivr_calls,
+    campaigns,
+    campaign_recipients,
     usage_billable,
     flow_submissions,
     cta_clicks,

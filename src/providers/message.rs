@@ -140,7 +140,7 @@ fn check_header(header: &Header) -> Result<(), ValidationError> {
 }
 
 /// An absolute http(s) URL.
-pub(super) fn check_link(link: &str) -> Result<(), ValidationError> {
+pub fn check_link(link: &str) -> Result<(), ValidationError> {
     let ok =
         (link.starts_with("https://") || link.starts_with("http://")) && validator::ValidateUrl::validate_url(&link);
     if ok { Ok(()) } else { Err(ValidationError::new("url")) }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod analytics;
 pub mod api_keys;
 pub mod auth;
+pub mod campaigns;
 pub mod conversations;
 pub mod flows;
 pub mod ivr_calls;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(flows::configure)
             .configure(messages::configure)
             .configure(conversations::configure)
+            .configure(campaigns::configure)
             .configure(leads::configure)
             .configure(opt_outs::configure)
             .configure(projects::configure)

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod campaigns;
 pub mod clicks;
 pub mod conversations;
 pub mod flow_submissions;

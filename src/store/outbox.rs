@@ -86,6 +86,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                         ))
                         .execute(c)?;
                     add_event(c, *id, "failed", Some(detail))?;
+                    crate::campaigns::control::on_message_failed(c, *id, title, detail)?;
                     subscribers.emit(c, TenantId(*tenant), *id)?;
                     usage_add.entry((*tenant, *account)).or_default().failed += 1;
                     usage::add_failure(c, *tenant, *account, ts.date(), code.as_deref().unwrap_or(title), 1)?;

@@ -329,6 +329,7 @@ fn phone_quality(conn: &mut DbConn, t: &Target, v: &Value) -> Result<(), Failure
         json!({"phone_number_id": phone.id, "account_id": t.account, "quality_rating": rating, "event": v["event"]});
     crate::relay::emit(conn, TenantId(t.tenant), "phone_number.quality", data)?;
     if rating == Some("RED") {
+        crate::campaigns::control::on_quality_red(conn, phone.id)?;
         on_quality_red(conn, t, phone.id, &v["event"])?;
     }
     Ok(())

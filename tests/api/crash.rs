@@ -242,3 +242,182 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
         );
     }
 }
+
+const RECIPIENTS: usize = 5000;
+
+/// Seeds an approved campaign template and `RECIPIENTS` IVR callers straight into the database.
+fn seed_campaign_data(db: &str, tenant: i64, account: i64) {
+    let db = wabahub::db::Db::open(db, 2).unwrap();
+    let c = &mut db.get().unwrap();
+    let now = wabahub::db::now();
+    let body = crate::campaigns::promo_template();
+    wabahub::store::templates::insert(
+        c,
+        wabahub::store::templates::NewTemplate {
+            tenant_id: tenant,
+            account_id: account,
+            name: "ivr_follow_up".into(),
+            language: "en".into(),
+            category: "MARKETING".into(),
+            status: "APPROVED".into(),
+            provider_template_id: Some("1".into()),
+            components: body["components"].to_string(),
+            parameter_format: "POSITIONAL".into(),
+            synced_at: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .unwrap();
+    crate::campaigns::seed_project(c, tenant, "Palm Grove", "+918000000001");
+    let at = now - chrono::Duration::hours(1);
+    let calls: Vec<_> = (0..RECIPIENTS)
+        .map(|i| crate::campaigns::call(&format!("98765{i:05}"), "+918000000001", (i % 2) as i64 * 30, at))
+        .collect();
+    wabahub::db::write_tx(c, |c| wabahub::store::ivr_calls::ingest(c, wabahub::domain::TenantId(tenant), &calls))
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every_one() {
+    let fake = MockServer::start().await;
+    let ok = |req: &wiremock::Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        ResponseTemplate::new(200)
+            .set_delay(Duration::from_millis(100))
+            .set_body_json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.{}", body["to"].as_str().unwrap_or_default())}]}))
+    };
+    Mock::given(method("POST")).respond_with(ok).mount(&fake).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(dir.path());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+
+    let mut server = start(&db, dir.path(), port, &fake.uri(), false);
+    wait_healthy(&client, &base).await;
+    let signup: Value = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({"tenant_name": "Crash", "name": "C", "email": "crash@example.com", "password": "password123"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signup["tokens"]["access_token"].as_str().unwrap().to_string();
+    let tenant = signup["tenant"]["id"].as_i64().unwrap();
+    let setup: Value = client
+        .post(format!("{base}/api/v1/accounts/setup"))
+        .bearer_auth(&token)
+        .json(&full_meta_setup("Crash", "+14155550100", "7001"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let account = setup["account"]["id"].as_i64().unwrap();
+    let phone = setup["phone_number"]["id"].as_i64().unwrap();
+    client
+        .patch(format!("{base}/api/v1/phone-numbers/{phone}"))
+        .bearer_auth(&token)
+        .json(&json!({"throughput_mps": 1000}))
+        .send()
+        .await
+        .unwrap();
+    let seed_db = db.clone();
+    actix_web::web::block(move || seed_campaign_data(&seed_db, tenant, account)).await.unwrap();
+    let mut body = crate::campaigns::campaign_body(account, json!({}));
+    body["rate_mps"] = json!(1000);
+    let campaign: Value = client
+        .post(format!("{base}/api/v1/campaigns"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = campaign["id"].as_i64().unwrap();
+    let started = client.post(format!("{base}/api/v1/campaigns/{id}/start")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(started.status(), 200);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Send, and kill -9 once about a thousand messages reached the provider.
+    let mut server = start(&db, dir.path(), port, &fake.uri(), true);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.received_requests().await.unwrap().len() < 1000 {
+        assert!(Instant::now() < deadline, "the campaign did not start sending");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let at_kill = fake.received_requests().await.unwrap().len();
+    assert!(at_kill < RECIPIENTS, "the kill came too late to test anything");
+
+    // Restart and let it finish.
+    let mut server = start(&db, dir.path(), port, &fake.uri(), true);
+    wait_healthy(&client, &base).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        let c: Value = client
+            .get(format!("{base}/api/v1/campaigns/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if c["status"] == "completed" {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "campaign still running after restart: {c}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let csv = client
+        .get(format!("{base}/api/v1/campaigns/{id}/recipients?format=csv&full_numbers=true"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let mut received: HashMap<String, usize> = HashMap::new();
+    for r in fake.received_requests().await.unwrap() {
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        *received.entry(body["to"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    let twice: Vec<_> = received.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "recipients messaged twice: {twice:?}");
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), RECIPIENTS, "recipients were lost: {done}");
+    let mut by_status: HashMap<&str, usize> = HashMap::new();
+    for r in &rows {
+        let (phone, status) = (r[0].trim_start_matches('+'), r[4]);
+        *by_status.entry(status).or_default() += 1;
+        match status {
+            "sent" => assert_eq!(received.get(phone), Some(&1), "sent recipient {phone} never reached the provider"),
+            "unknown" => {}
+            other => panic!("recipient {phone} ended {other}"),
+        }
+    }
+    for phone in received.keys() {
+        assert!(rows.iter().any(|r| r[0].trim_start_matches('+') == phone), "{phone} was messaged but is no recipient");
+    }
+    // Only messages claimed into a send slot (64) can be `unknown` without having reached the provider.
+    let unknown_unsent =
+        rows.iter().filter(|r| r[4] == "unknown" && !received.contains_key(r[0].trim_start_matches('+'))).count();
+    assert!(unknown_unsent <= 64, "{unknown_unsent} unknown recipients never reached the provider: {by_status:?}");
+    assert_eq!(
+        done["progress"]["sent"].as_i64().unwrap() + done["progress"]["unknown"].as_i64().unwrap(),
+        RECIPIENTS as i64
+    );
+}

@@ -32,6 +32,7 @@ fn sample_body(operation: &str) -> Option<Value> {
         "verify_phone_code" => json!({"code": "123456"}),
         "create_webhook_endpoint" => json!({"url": "https://example.com/hook", "event_types": ["message.status"]}),
         "update_webhook_endpoint" => json!({"active": false}),
+        "create_campaign" => crate::campaigns::campaign_body(1, json!({"test_numbers": ["+14155550142"]})),
         "create_sandbox_inbound" => json!({"from": "+14155550142", "text": "x"}),
         "create_lead" => json!({"phone": "+919800000042"}),
         "update_lead" => json!({"status": "converted", "name": "Hacked"}),
@@ -126,6 +127,14 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
         .await
         .expect(202);
     let event = app.get("/api/v1/webhook-events", &a.token).await.expect(200)["data"][0]["id"].as_i64().unwrap();
+    let campaign = app
+        .post(
+            "/api/v1/campaigns",
+            &a.token,
+            crate::campaigns::campaign_body(account_id, json!({"test_numbers": ["+14155550199"]})),
+        )
+        .await
+        .expect(201);
     let lead =
         app.post("/api/v1/leads", &a.token, json!({"name": "alpha-lead", "phone": "+919800000042"})).await.expect(201);
     app.post(&format!("/api/v1/leads/{}/notes", lead["id"]), &a.token, json!({"text": "alpha-note"})).await.expect(201);
@@ -186,6 +195,8 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
             endpoint
         } else if path.starts_with("/api/v1/messages/") {
             message["id"].as_i64().unwrap()
+        } else if path.starts_with("/api/v1/campaigns/") {
+            campaign["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/leads/") {
             lead["id"].as_i64().unwrap()
         } else if path.starts_with("/api/v1/opt-outs/") {
@@ -253,6 +264,8 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     assert_eq!(user["name"], "Alpha Member");
     let hook = app.get(&format!("/api/v1/webhook-endpoints/{endpoint}"), &a.token).await.expect(200);
     assert_eq!(hook["active"], true);
+    let c = app.get(&format!("/api/v1/campaigns/{}", campaign["id"]), &a.token).await.expect(200);
+    assert_eq!(c["status"], "draft");
     let proj = app.get(&format!("/api/v1/projects/{project}"), &a.token).await.expect(200);
     assert_eq!(proj["name"], "alpha-project");
     assert_eq!(proj["ivr_numbers"], json!(["+918045679999"]));

@@ -8,6 +8,7 @@ mod analytics;
 mod api_keys;
 mod auth;
 mod basics;
+mod campaigns;
 mod cli;
 mod crash;
 mod cta;

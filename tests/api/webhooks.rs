@@ -13,12 +13,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::helpers::*;
 use crate::setup::full_meta_setup;
 
-const APP_SECRET: &str = "app-secret-123456";
+pub const APP_SECRET: &str = "app-secret-123456";
 const PLATFORM_SECRET: &str = "platform-app-secret";
 const PHONE_ID: &str = "106540352242922";
 
 /// An app with a fake Graph API and a Meta account; returns (app, fake, tenant, account id, webhook path).
-async fn meta_app() -> (TestApp, MockServer, Tenant, i64, String) {
+pub async fn meta_app() -> (TestApp, MockServer, Tenant, i64, String) {
     let fake = MockServer::start().await;
     let uri = fake.uri();
     let app = spawn_app_with(|s| {
@@ -53,13 +53,13 @@ async fn deliver(app: &TestApp, path: &str, body: &str, sig: Option<String>) -> 
 }
 
 /// Delivers a body signed with `secret` and expects 200.
-async fn deliver_signed(app: &TestApp, path: &str, secret: &str, body: &Value) {
+pub async fn deliver_signed(app: &TestApp, path: &str, secret: &str, body: &Value) {
     let text = body.to_string();
     deliver(app, path, &text, Some(signature(secret, &text))).await.expect(200);
 }
 
 /// Waits until every stored event of the tenant has been applied.
-async fn drained(app: &TestApp, token: &str) {
+pub async fn drained(app: &TestApp, token: &str) {
     for _ in 0..200 {
         let page = app.get("/api/v1/webhook-events?processed=false", token).await.expect(200);
         if page["data"].as_array().unwrap().is_empty() {
@@ -74,7 +74,7 @@ async fn events(app: &TestApp, token: &str) -> Vec<Value> {
     app.get("/api/v1/webhook-events", token).await.expect(200)["data"].as_array().unwrap().clone()
 }
 
-fn envelope(changes: Vec<Value>) -> Value {
+pub fn envelope(changes: Vec<Value>) -> Value {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": changes}]})
 }
 

@@ -1,0 +1,3 @@
+DROP INDEX messages_campaign_idx;
+DROP TABLE campaign_recipients;
+DROP TABLE campaigns;
