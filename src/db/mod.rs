@@ -142,9 +142,13 @@ impl Db {
     }
 }
 
+/// Serialises this process's SQLite write transactions: a writer waits here and is woken the moment
+/// the previous one commits, instead of polling SQLite's lock through `busy_timeout`'s sleeps.
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a write transaction. On SQLite it takes the write lock up front
-/// (`BEGIN IMMEDIATE`) so concurrent writers wait on `busy_timeout` instead of failing.
-/// `f` must not open a nested transaction.
+/// (`BEGIN IMMEDIATE`, after this process's writer mutex) so concurrent writers queue instead of
+/// failing. `f` must not open a nested transaction.
 pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
@@ -153,6 +157,7 @@ where
     match conn {
         DbConn::Pg(_) => conn.transaction(f),
         DbConn::Sqlite(_) => {
+            let _turn = SQLITE_WRITER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             conn.batch_execute("BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(v) => {
