@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::db::{DbConn, now};
+use crate::db::DbConn;
 use crate::domain::TenantId;
 use crate::domain::cta::CtaAction;
 use crate::providers::MessageBody;
@@ -116,26 +116,8 @@ fn brochure(conn: &mut DbConn, tenant: TenantId, lead: &LeadRow) -> diesel::Quer
         caption: Some("Here is the brochure you asked for.".into()),
         filename: Some("brochure.pdf".into()),
     });
-    let ts = now();
-    let (m, _) = crate::store::messages::enqueue(
-        conn,
-        NewMessage {
-            tenant_id: tenant.0,
-            account_id,
-            phone_number_id,
-            direction: "outbound".into(),
-            recipient: lead.phone.clone(),
-            kind: "media".into(),
-            payload: serde_json::to_string(&body).unwrap_or_default(),
-            status: "queued".into(),
-            next_attempt_at: ts,
-            idempotency_key: None,
-            campaign_id: None,
-            template_name: None,
-            created_at: ts,
-            updated_at: ts,
-        },
-    )?;
+    let new = NewMessage::queued(tenant, account_id, phone_number_id, &lead.phone, &body);
+    let (m, _) = crate::store::messages::enqueue(conn, new)?;
     Ok(Ok(m.id))
 }
 

@@ -8,6 +8,7 @@ use crate::db::schema::{message_events, messages};
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
 use crate::pagination::Page;
+use crate::providers::MessageBody;
 
 #[derive(Clone, Debug, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = messages)]
@@ -64,6 +65,30 @@ pub struct NewMessage {
     pub template_name: Option<String>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+}
+
+impl NewMessage {
+    /// An outbound message queued now, with no idempotency key, campaign or template.
+    pub fn queued(tenant: TenantId, account_id: i64, phone_number_id: i64, to: &str, body: &MessageBody) -> Self {
+        let ts = now();
+        let payload = serde_json::to_value(body).unwrap_or_default();
+        NewMessage {
+            tenant_id: tenant.0,
+            account_id,
+            phone_number_id,
+            direction: "outbound".into(),
+            recipient: to.to_string(),
+            kind: payload["type"].as_str().unwrap_or("text").into(),
+            payload: payload.to_string(),
+            status: "queued".into(),
+            next_attempt_at: ts,
+            idempotency_key: None,
+            campaign_id: None,
+            template_name: None,
+            created_at: ts,
+            updated_at: ts,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]

@@ -224,26 +224,8 @@ fn answer(
     let Some(text) = reply.filter(|_| window_open) else { return Ok(()) };
     let body =
         crate::providers::MessageBody::Text(crate::providers::message::TextBody { body: text, preview_url: false });
-    let ts = now();
-    crate::store::messages::enqueue(
-        conn,
-        NewMessage {
-            tenant_id: t.tenant,
-            account_id: t.account,
-            phone_number_id: phone,
-            direction: "outbound".into(),
-            recipient: sender.to_string(),
-            kind: "text".into(),
-            payload: serde_json::to_string(&body).unwrap_or_default(),
-            status: "queued".into(),
-            next_attempt_at: ts,
-            idempotency_key: None,
-            campaign_id: None,
-            template_name: None,
-            created_at: ts,
-            updated_at: ts,
-        },
-    )?;
+    let new = NewMessage::queued(TenantId(t.tenant), t.account, phone, sender, &body);
+    crate::store::messages::enqueue(conn, new)?;
     Ok(())
 }
 
