@@ -2,6 +2,8 @@
 //! campaign's rate (a token bucket per campaign), in small batches. Each recipient's message is
 //! inserted (idempotency key `campaign:{id}:{phone}`) and the recipient marked queued in the same
 //! transaction, so a crash can never hand a recipient over twice; the outbox never sends twice.
+//! A batch costs a fixed number of statements on PostgreSQL (opt-out check, multi-row message and
+//! event inserts, one ledger update), whatever its size.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -59,7 +61,8 @@ fn max_waiting(rate: f64, limits: bool) -> i64 {
     if limits { (rate * 5.0).ceil().max(20.0) as i64 } else { 5_000 }
 }
 
-/// Hands up to `n` pending recipients of a running campaign to the outbox, in one transaction;
+/// Hands up to `n` pending recipients of a running campaign to the outbox, in one transaction
+/// (opted-out numbers are skipped with reason `opted_out`);
 /// marks the campaign completed when nothing is pending or in the outbox.
 pub fn hand_over(conn: &mut DbConn, campaign: &CampaignRow, n: usize, limits: bool) -> Result<Batch, ApiError> {
     write_tx(conn, |c| {
@@ -69,38 +72,37 @@ pub fn hand_over(conn: &mut DbConn, campaign: &CampaignRow, n: usize, limits: bo
         let (waiting, sending) = store::in_outbox(c, campaign.id)?;
         let room = (max_waiting(campaign.rate_mps, limits) - waiting).max(0) as usize;
         let pending = store::pending_batch(c, campaign.id, n.min(room) as i64)?;
-        let mut batch = Batch::default();
         let tenant = TenantId(campaign.tenant_id);
-        for r in &pending {
-            // The opt-out list is checked again at hand-over: a number may opt out mid-campaign.
-            if opt_outs::contains(c, tenant, &r.phone)? {
-                store::mark_skipped(c, r.id, "opted_out")?;
-                batch.skipped += 1;
-                continue;
-            }
-            let ts = now();
-            let (m, _) = messages::enqueue(
-                c,
-                NewMessage {
-                    tenant_id: campaign.tenant_id,
-                    account_id: campaign.account_id,
-                    phone_number_id: campaign.phone_number_id,
-                    direction: "outbound".into(),
-                    recipient: r.phone.clone(),
-                    kind: "template".into(),
-                    payload: r.payload.clone(),
-                    status: "queued".into(),
-                    next_attempt_at: ts,
-                    idempotency_key: Some(super::idempotency_key(campaign.id, &r.phone)),
-                    campaign_id: Some(campaign.id),
-                    template_name: Some(campaign.template_name.clone()),
-                    created_at: ts,
-                    updated_at: ts,
-                },
-            )?;
-            store::mark_queued(c, r.id, m.id)?;
-            batch.queued += 1;
-        }
+        // The opt-out list is checked again at hand-over: a number may opt out mid-campaign.
+        let phones: Vec<&str> = pending.iter().map(|r| r.phone.as_str()).collect();
+        let opted_out = opt_outs::among(c, tenant, &phones)?;
+        let (skipped, sent): (Vec<_>, Vec<_>) = pending.iter().partition(|r| opted_out.contains(&r.phone));
+        let skipped: Vec<i64> = skipped.iter().map(|r| r.id).collect();
+        store::mark_skipped(c, &skipped, "opted_out")?;
+        let ts = now();
+        let new = sent
+            .iter()
+            .map(|r| NewMessage {
+                tenant_id: campaign.tenant_id,
+                account_id: campaign.account_id,
+                phone_number_id: campaign.phone_number_id,
+                direction: "outbound".into(),
+                recipient: r.phone.clone(),
+                kind: "template".into(),
+                payload: r.payload.clone(),
+                status: "queued".into(),
+                next_attempt_at: ts,
+                idempotency_key: Some(super::idempotency_key(campaign.id, &r.phone)),
+                campaign_id: Some(campaign.id),
+                template_name: Some(campaign.template_name.clone()),
+                created_at: ts,
+                updated_at: ts,
+            })
+            .collect();
+        let ids = messages::enqueue_keyed(c, new)?;
+        let pairs: Vec<(i64, i64)> = sent.iter().map(|r| r.id).zip(ids).collect();
+        store::mark_queued(c, &pairs)?;
+        let mut batch = Batch { queued: pairs.len(), skipped: skipped.len(), completed: false };
         if pending.is_empty() && waiting == 0 && sending == 0 && !store::has_pending(c, campaign.id)? {
             let done = store::set_status(c, campaign.id, "completed", None, None)?;
             let data = serde_json::json!({"campaign_id": done.id, "event": "completed", "status": done.status});

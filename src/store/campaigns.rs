@@ -222,21 +222,43 @@ pub fn pending_batch(conn: &mut DbConn, campaign: i64, limit: i64) -> QueryResul
     }
 }
 
-/// Records that a recipient's message is in the outbox.
-pub fn mark_queued(conn: &mut DbConn, recipient: i64, message_id: i64) -> QueryResult<()> {
-    diesel::update(campaign_recipients::table.find(recipient))
-        .set((
-            campaign_recipients::status.eq("queued"),
-            campaign_recipients::message_id.eq(message_id),
-            campaign_recipients::queued_at.eq(now()),
-        ))
-        .execute(conn)
-        .map(|_| ())
+/// Records that recipients' messages are in the outbox: (recipient id, message id) pairs. One
+/// `UPDATE … FROM (VALUES …)` on PostgreSQL; row by row on SQLite. Call in a write transaction.
+pub fn mark_queued(conn: &mut DbConn, pairs: &[(i64, i64)]) -> QueryResult<()> {
+    let ts = now();
+    match conn {
+        DbConn::Pg(pg) => {
+            for chunk in pairs.chunks(1000) {
+                let values: Vec<String> = chunk.iter().map(|(r, m)| format!("({r}::BIGINT, {m}::BIGINT)")).collect();
+                let sql = format!(
+                    "UPDATE campaign_recipients AS r SET status = 'queued', message_id = v.m, queued_at = $1 \
+                     FROM (VALUES {}) AS v(id, m) WHERE r.id = v.id",
+                    values.join(",")
+                );
+                diesel::sql_query(sql).bind::<Timestamp, _>(ts).execute(pg)?;
+            }
+        }
+        DbConn::Sqlite(_) => {
+            for (recipient, message) in pairs {
+                diesel::update(campaign_recipients::table.find(recipient))
+                    .set((
+                        campaign_recipients::status.eq("queued"),
+                        campaign_recipients::message_id.eq(message),
+                        campaign_recipients::queued_at.eq(ts),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
 }
 
-/// Records that a recipient will not be sent to.
-pub fn mark_skipped(conn: &mut DbConn, recipient: i64, reason: &str) -> QueryResult<()> {
-    diesel::update(campaign_recipients::table.find(recipient))
+/// Records that recipients will not be sent to (one statement).
+pub fn mark_skipped(conn: &mut DbConn, recipients: &[i64], reason: &str) -> QueryResult<()> {
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    diesel::update(campaign_recipients::table.filter(campaign_recipients::id.eq_any(recipients)))
         .set((campaign_recipients::status.eq("skipped"), campaign_recipients::skip_reason.eq(reason)))
         .execute(conn)
         .map(|_| ())

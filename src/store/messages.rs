@@ -1,6 +1,8 @@
 //! Messages: the outbox rows and their status history. Claiming is atomic per backend
 //! (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer).
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
@@ -120,6 +122,59 @@ pub fn enqueue(conn: &mut DbConn, new: NewMessage) -> QueryResult<(Message, bool
     add_event(conn, m.id, &status, None)?;
     Ok((m, true))
 }
+
+/// Enqueues messages of one tenant that each carry a distinct idempotency key, in the caller's transaction, and
+/// returns their ids in order: the stored message's id where the key is already used, else the
+/// new one's (with its first event). PostgreSQL takes them in three multi-row statements (insert,
+/// look-up of keys already taken, events); SQLite (no network round trip) row by row.
+pub fn enqueue_keyed(conn: &mut DbConn, new: Vec<NewMessage>) -> QueryResult<Vec<i64>> {
+    let DbConn::Pg(pg) = conn else {
+        return new.into_iter().map(|m| enqueue(conn, m).map(|(m, _)| m.id)).collect();
+    };
+    let Some(first) = new.first() else { return Ok(Vec::new()) };
+    let (tenant, status) = (first.tenant_id, first.status.clone());
+    let keys: Vec<Option<String>> = new.iter().map(|m| m.idempotency_key.clone()).collect();
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(keys.len());
+    let mut fresh = Vec::with_capacity(keys.len());
+    for rows in new.chunks(PG_ROWS_PER_STATEMENT) {
+        let inserted: Vec<(i64, Option<String>)> = diesel::insert_into(messages::table)
+            .values(rows)
+            .on_conflict((messages::tenant_id, messages::idempotency_key))
+            .do_nothing()
+            .returning((messages::id, messages::idempotency_key))
+            .get_results(pg)?;
+        for (id, key) in inserted {
+            fresh.push(id);
+            ids.extend(key.map(|k| (k, id)));
+        }
+    }
+    let taken: Vec<&str> = keys.iter().flatten().filter(|k| !ids.contains_key(*k)).map(String::as_str).collect();
+    if !taken.is_empty() {
+        let rows: Vec<(i64, Option<String>)> = messages::table
+            .filter(messages::tenant_id.eq(tenant).and(messages::idempotency_key.eq_any(taken)))
+            .select((messages::id, messages::idempotency_key))
+            .load(pg)?;
+        ids.extend(rows.into_iter().filter_map(|(id, k)| k.map(|k| (k, id))));
+    }
+    let ts = now();
+    for chunk in fresh.chunks(PG_ROWS_PER_STATEMENT) {
+        let events: Vec<_> = chunk
+            .iter()
+            .map(|id| {
+                (
+                    message_events::message_id.eq(*id),
+                    message_events::status.eq(status.as_str()),
+                    message_events::created_at.eq(ts),
+                )
+            })
+            .collect();
+        diesel::insert_into(message_events::table).values(events).execute(pg)?;
+    }
+    keys.iter().map(|k| k.as_ref().and_then(|k| ids.get(k).copied()).ok_or(diesel::result::Error::NotFound)).collect()
+}
+
+/// Rows per PostgreSQL insert: at most fourteen binds each, under its 65,535 bind parameters.
+const PG_ROWS_PER_STATEMENT: usize = 4000;
 
 pub fn add_event(conn: &mut DbConn, message_id: i64, status: &str, detail: Option<&str>) -> QueryResult<()> {
     diesel::insert_into(message_events::table)

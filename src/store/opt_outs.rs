@@ -1,5 +1,7 @@
 //! The tenant's opt-out (do-not-contact) list.
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -24,6 +26,18 @@ pub fn contains(conn: &mut DbConn, tenant: TenantId, phone: &str) -> QueryResult
         opt_outs::table.filter(opt_outs::tenant_id.eq(tenant.0).and(opt_outs::phone.eq(phone))),
     ))
     .get_result(conn)
+}
+
+/// Which of these E.164 numbers the tenant's list holds (one query).
+pub fn among(conn: &mut DbConn, tenant: TenantId, phones: &[&str]) -> QueryResult<HashSet<String>> {
+    if phones.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<String> = opt_outs::table
+        .filter(opt_outs::tenant_id.eq(tenant.0).and(opt_outs::phone.eq_any(phones)))
+        .select(opt_outs::phone)
+        .load(conn)?;
+    Ok(found.into_iter().collect())
 }
 
 /// Adds a number to the tenant's list; `false` when it was already there. Call in a transaction.

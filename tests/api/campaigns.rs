@@ -334,17 +334,26 @@ async fn pause_resume_and_cancel_keep_every_recipient_to_one_message() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     let still = app.get(&format!("/api/v1/campaigns/{id}"), &t.token).await.expect(200);
     assert_eq!(still["progress"]["pending"], before, "a paused campaign kept handing over: {still}");
+    // A pending number that opts out while paused is skipped at hand-over.
+    let pending = app
+        .get(&format!("/api/v1/campaigns/{id}/recipients?status=pending&full_numbers=true"), &t.token)
+        .await
+        .expect(200);
+    let quitter = pending["data"][0]["phone"].as_str().unwrap().to_string();
+    opt_out(&app, t.id, &quitter).await;
     app.post(&format!("/api/v1/campaigns/{id}/resume"), &t.token, json!({})).await.expect(200);
     app.post(&format!("/api/v1/campaigns/{id}/resume"), &t.token, json!({}))
         .await
         .problem(409, "invalid_campaign_state");
-    let done = wait_for(&app, &t.token, id, |c| c["status"] == "completed" && c["progress"]["read"] == 6).await;
+    let done = wait_for(&app, &t.token, id, |c| c["status"] == "completed" && c["progress"]["read"] == 5).await;
     assert_eq!(done["progress"]["recipients"], 6);
+    assert_eq!(done["progress"]["skipped_by_reason"], json!({"opted_out": 1}), "{done}");
     let mut per: HashMap<String, usize> = HashMap::new();
     for m in messages_of(&app, &t.token, id).await {
         *per.entry(m["recipient"].as_str().unwrap().to_string()).or_default() += 1;
     }
-    assert_eq!(per.len(), 6);
+    assert_eq!(per.len(), 5);
+    assert!(!per.contains_key(&quitter), "{per:?}");
     assert!(per.values().all(|n| *n == 1), "{per:?}");
 
     // Cancel part-way: nothing pending stays pending, nothing queued is sent later.
