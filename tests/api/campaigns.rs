@@ -398,30 +398,7 @@ async fn provider_template_errors_and_red_quality_halt_the_campaign() {
     };
     Mock::given(method("POST")).respond_with(ok).mount(&fake).await;
     let (db, tenant) = (app.state.db.clone(), t.id);
-    actix_web::web::block(move || {
-        let now = wabahub::db::now();
-        let body = promo_template();
-        wabahub::store::templates::insert(
-            &mut db.get().unwrap(),
-            wabahub::store::templates::NewTemplate {
-                tenant_id: tenant,
-                account_id: account,
-                name: "ivr_follow_up".into(),
-                language: "en".into(),
-                category: "MARKETING".into(),
-                status: "APPROVED".into(),
-                provider_template_id: Some("1".into()),
-                components: body["components"].to_string(),
-                parameter_format: "POSITIONAL".into(),
-                synced_at: None,
-                created_at: now,
-                updated_at: now,
-            },
-        )
-        .unwrap()
-    })
-    .await
-    .unwrap();
+    actix_web::web::block(move || insert_approved(&db, tenant, account)).await.unwrap();
     let numbers: Vec<String> = (0..5).map(|i| format!("+91987650020{i}")).collect();
     let mut body = campaign_body(account, json!({"test_numbers": numbers}));
     body["rate_mps"] = json!(2);
@@ -521,4 +498,83 @@ async fn cli_dry_run_changes_nothing_and_a_forced_run_sends_with_a_summary() {
     assert_eq!(list["data"][0]["status"], "completed");
     assert_eq!(messages_of(&app, &t.token, id).await.len(), 2);
     assert_eq!(std::fs::read_to_string(&results).unwrap().lines().count(), 3);
+}
+
+/// Stores an approved copy of `promo_template` for an account, as a sync would.
+fn insert_approved(db: &wabahub::db::Db, tenant: i64, account: i64) {
+    let now = wabahub::db::now();
+    let body = promo_template();
+    wabahub::store::templates::insert(
+        &mut db.get().unwrap(),
+        wabahub::store::templates::NewTemplate {
+            tenant_id: tenant,
+            account_id: account,
+            name: "ivr_follow_up".into(),
+            language: "en".into(),
+            category: "MARKETING".into(),
+            status: "APPROVED".into(),
+            provider_template_id: Some("1".into()),
+            components: body["components"].to_string(),
+            parameter_format: "POSITIONAL".into(),
+            synced_at: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn a_tata_campaign_carries_its_cta_links_in_the_body_and_reaches_each_number_once() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let fake = MockServer::start().await;
+    let reply = |req: &wiremock::Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"messageId": format!("tata-{}", body["to"].as_str().unwrap_or_default())}))
+    };
+    Mock::given(method("POST")).and(path("/whatsapp-cloud/messages")).respond_with(reply).mount(&fake).await;
+    let uri = fake.uri();
+    let app = spawn_app_with(|s| {
+        s.tata_base_url = uri;
+        s.public_base_url = "https://hub.example.com".into();
+    })
+    .await;
+    let t = app.signup("tata-campaigner").await;
+    let setup = json!({"name": "Tata", "provider": "tata", "phone_number": {"phone_number": "+919876543210"},
+        "access_tokens": {"tata_auth_token": "tata.jwt.token"}, "business_profile": {"name": "T"}});
+    let account =
+        app.post("/api/v1/accounts/setup", &t.token, setup).await.expect(201)["account"]["id"].as_i64().unwrap();
+    let db = app.state.db.clone();
+    let tenant = t.id;
+    actix_web::web::block(move || insert_approved(&db, tenant, account)).await.unwrap();
+
+    let numbers = ["+919876500401", "+919876500402", "+919876500403"];
+    let mut body = campaign_body(account, json!({"test_numbers": numbers}));
+    body["rate_mps"] = json!(0.8);
+    body["variables"] = json!([{"source": "lead_name"}, {"source": "cta_link", "action": "interested"},
+        {"source": "cta_link", "action": "not_interested"}]);
+    let id = app.post("/api/v1/campaigns", &t.token, body.clone()).await.expect(201)["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/campaigns/{id}/start"), &t.token, json!({})).await.expect(200);
+    let done = wait_for(&app, &t.token, id, |c| c["status"] == "completed").await;
+    assert_eq!(done["progress"]["sent"], 3, "{done}");
+
+    let sent: Vec<Value> =
+        fake.received_requests().await.unwrap().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+    assert_eq!(sent.len(), 3, "one request per number: {sent:?}");
+    for n in numbers {
+        let digits = n.trim_start_matches('+');
+        let mine: Vec<&Value> = sent.iter().filter(|b| b["to"] == digits).collect();
+        assert_eq!(mine.len(), 1, "{n} got {} messages", mine.len());
+        let text = mine[0].to_string();
+        assert!(text.contains("ivr_follow_up"), "{text}");
+        assert!(text.contains("https://hub.example.com/t/"), "the CTA links ride in the body: {text}");
+        assert!(text.contains("action=interested") && text.contains("action=not_interested"), "{text}");
+    }
+
+    // The same definition again messages nobody twice.
+    let again = app.post("/api/v1/campaigns", &t.token, body).await.expect(201)["id"].as_i64().unwrap();
+    let preview = app.post(&format!("/api/v1/campaigns/{again}/preview"), &t.token, json!({})).await.expect(200);
+    assert_eq!(preview["excluded"]["already_sent"], 3, "{preview}");
 }
