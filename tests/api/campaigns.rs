@@ -501,7 +501,7 @@ async fn cli_dry_run_changes_nothing_and_a_forced_run_sends_with_a_summary() {
 }
 
 /// Stores an approved copy of `promo_template` for an account, as a sync would.
-fn insert_approved(db: &wabahub::db::Db, tenant: i64, account: i64) {
+pub fn insert_approved(db: &wabahub::db::Db, tenant: i64, account: i64) {
     let now = wabahub::db::now();
     let body = promo_template();
     wabahub::store::templates::insert(

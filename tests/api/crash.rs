@@ -46,6 +46,65 @@ async fn wait_healthy(client: &reqwest::Client, base: &str) {
     panic!("wabahub did not come up");
 }
 
+/// A fake Meta Cloud API that accepts every send after `delay`, answering `wamid.<to>`.
+async fn fake_meta(delay: Duration) -> MockServer {
+    let fake = MockServer::start().await;
+    let ok = move |req: &wiremock::Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        ResponseTemplate::new(200)
+            .set_delay(delay)
+            .set_body_json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.{}", body["to"].as_str().unwrap_or_default())}]}))
+    };
+    Mock::given(method("POST")).respond_with(ok).mount(&fake).await;
+    fake
+}
+
+/// Signs a tenant up and sets up a Meta account whose number may send 1,000 msg/s; returns the
+/// access token, the tenant id and the setup answer.
+async fn tenant_with_account(client: &reqwest::Client, base: &str) -> (String, i64, Value) {
+    let signup: Value = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({"tenant_name": "Crash", "name": "C", "email": "crash@example.com", "password": "password123"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signup["tokens"]["access_token"].as_str().unwrap().to_string();
+    let setup: Value = client
+        .post(format!("{base}/api/v1/accounts/setup"))
+        .bearer_auth(&token)
+        .json(&full_meta_setup("Crash", "+14155550100", "7001"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let phone = setup["phone_number"]["id"].as_i64().unwrap();
+    client
+        .patch(format!("{base}/api/v1/phone-numbers/{phone}"))
+        .bearer_auth(&token)
+        .json(&json!({"throughput_mps": 1000}))
+        .send()
+        .await
+        .unwrap();
+    (token, signup["tenant"]["id"].as_i64().unwrap(), setup)
+}
+
+/// How many messages each recipient (digits) got at the fake; fails if anyone got two.
+async fn received_once(fake: &MockServer) -> HashMap<String, usize> {
+    let mut received: HashMap<String, usize> = HashMap::new();
+    for r in fake.received_requests().await.unwrap() {
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        *received.entry(body["to"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    let twice: Vec<_> = received.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "recipients messaged twice: {twice:?}");
+    received
+}
+
 /// Every message of the tenant, through the paginated API.
 async fn all_messages(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
     let mut out = Vec::new();
@@ -110,14 +169,7 @@ async fn approve_order_update(client: &reqwest::Client, base: &str, token: &str,
 
 #[actix_web::test]
 async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
-    let fake = MockServer::start().await;
-    let ok = |req: &wiremock::Request| {
-        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-        ResponseTemplate::new(200)
-            .set_delay(Duration::from_millis(150))
-            .set_body_json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.{}", body["to"].as_str().unwrap_or_default())}]}))
-    };
-    Mock::given(method("POST")).respond_with(ok).mount(&fake).await;
+    let fake = fake_meta(Duration::from_millis(150)).await;
     let dir = tempfile::tempdir().unwrap();
     let db = fresh_database(dir.path());
     let port = free_port();
@@ -127,35 +179,8 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     // Queue everything with the outbox off, so the kill lands mid-dispatch, not mid-queueing.
     let mut server = start(&db, dir.path(), port, &fake.uri(), false);
     wait_healthy(&client, &base).await;
-    let signup: Value = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({"tenant_name": "Crash", "name": "C", "email": "crash@example.com", "password": "password123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = signup["tokens"]["access_token"].as_str().unwrap().to_string();
-    let setup: Value = client
-        .post(format!("{base}/api/v1/accounts/setup"))
-        .bearer_auth(&token)
-        .json(&full_meta_setup("Crash", "+14155550100", "7001"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (token, _, setup) = tenant_with_account(&client, &base).await;
     let account = setup["account"]["id"].as_i64().unwrap();
-    let phone = setup["phone_number"]["id"].as_i64().unwrap();
-    client
-        .patch(format!("{base}/api/v1/phone-numbers/{phone}"))
-        .bearer_auth(&token)
-        .json(&json!({"throughput_mps": 1000}))
-        .send()
-        .await
-        .unwrap();
     approve_order_update(&client, &base, &token, &setup).await;
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = Vec::new();
@@ -203,13 +228,7 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     server.kill().unwrap();
     server.wait().unwrap();
 
-    let mut received: HashMap<String, usize> = HashMap::new();
-    for r in fake.received_requests().await.unwrap() {
-        let body: Value = serde_json::from_slice(&r.body).unwrap();
-        *received.entry(body["to"].as_str().unwrap().to_string()).or_default() += 1;
-    }
-    let twice: Vec<_> = received.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "recipients messaged twice: {twice:?}");
+    let received = received_once(&fake).await;
     assert_eq!(messages.len(), MESSAGES, "messages were lost");
     let mut by_status: HashMap<String, usize> = HashMap::new();
     for m in &messages {
@@ -249,26 +268,8 @@ const RECIPIENTS: usize = 5000;
 fn seed_campaign_data(db: &str, tenant: i64, account: i64) {
     let db = wabahub::db::Db::open(db, 2).unwrap();
     let c = &mut db.get().unwrap();
+    crate::campaigns::insert_approved(&db, tenant, account);
     let now = wabahub::db::now();
-    let body = crate::campaigns::promo_template();
-    wabahub::store::templates::insert(
-        c,
-        wabahub::store::templates::NewTemplate {
-            tenant_id: tenant,
-            account_id: account,
-            name: "ivr_follow_up".into(),
-            language: "en".into(),
-            category: "MARKETING".into(),
-            status: "APPROVED".into(),
-            provider_template_id: Some("1".into()),
-            components: body["components"].to_string(),
-            parameter_format: "POSITIONAL".into(),
-            synced_at: None,
-            created_at: now,
-            updated_at: now,
-        },
-    )
-    .unwrap();
     crate::campaigns::seed_project(c, tenant, "Palm Grove", "+918000000001");
     let at = now - chrono::Duration::hours(1);
     let calls: Vec<_> = (0..RECIPIENTS)
@@ -280,14 +281,7 @@ fn seed_campaign_data(db: &str, tenant: i64, account: i64) {
 
 #[actix_web::test]
 async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every_one() {
-    let fake = MockServer::start().await;
-    let ok = |req: &wiremock::Request| {
-        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-        ResponseTemplate::new(200)
-            .set_delay(Duration::from_millis(100))
-            .set_body_json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.{}", body["to"].as_str().unwrap_or_default())}]}))
-    };
-    Mock::given(method("POST")).respond_with(ok).mount(&fake).await;
+    let fake = fake_meta(Duration::from_millis(100)).await;
     let dir = tempfile::tempdir().unwrap();
     let db = fresh_database(dir.path());
     let port = free_port();
@@ -296,36 +290,8 @@ async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every
 
     let mut server = start(&db, dir.path(), port, &fake.uri(), false);
     wait_healthy(&client, &base).await;
-    let signup: Value = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({"tenant_name": "Crash", "name": "C", "email": "crash@example.com", "password": "password123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = signup["tokens"]["access_token"].as_str().unwrap().to_string();
-    let tenant = signup["tenant"]["id"].as_i64().unwrap();
-    let setup: Value = client
-        .post(format!("{base}/api/v1/accounts/setup"))
-        .bearer_auth(&token)
-        .json(&full_meta_setup("Crash", "+14155550100", "7001"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (token, tenant, setup) = tenant_with_account(&client, &base).await;
     let account = setup["account"]["id"].as_i64().unwrap();
-    let phone = setup["phone_number"]["id"].as_i64().unwrap();
-    client
-        .patch(format!("{base}/api/v1/phone-numbers/{phone}"))
-        .bearer_auth(&token)
-        .json(&json!({"throughput_mps": 1000}))
-        .send()
-        .await
-        .unwrap();
     let seed_db = db.clone();
     actix_web::web::block(move || seed_campaign_data(&seed_db, tenant, account)).await.unwrap();
     let mut body = crate::campaigns::campaign_body(account, json!({}));
@@ -390,13 +356,7 @@ async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every
     server.kill().unwrap();
     server.wait().unwrap();
 
-    let mut received: HashMap<String, usize> = HashMap::new();
-    for r in fake.received_requests().await.unwrap() {
-        let body: Value = serde_json::from_slice(&r.body).unwrap();
-        *received.entry(body["to"].as_str().unwrap().to_string()).or_default() += 1;
-    }
-    let twice: Vec<_> = received.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "recipients messaged twice: {twice:?}");
+    let received = received_once(&fake).await;
     let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), RECIPIENTS, "recipients were lost: {done}");
     let mut by_status: HashMap<&str, usize> = HashMap::new();
