@@ -93,6 +93,21 @@ async fn tenant_with_account(client: &reqwest::Client, base: &str) -> (String, i
     (token, signup["tenant"]["id"].as_i64().unwrap(), setup)
 }
 
+/// Starts the server with the outbox on and kills it with SIGKILL once `sent` messages reached the
+/// fake, checking that the kill came before all `total` were sent.
+async fn kill_9_after(db: &str, dir: &std::path::Path, port: u16, fake: &MockServer, sent: usize, total: usize) {
+    let mut server = start(db, dir, port, &fake.uri(), true);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.received_requests().await.unwrap().len() < sent {
+        assert!(Instant::now() < deadline, "sending did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let at_kill = fake.received_requests().await.unwrap().len();
+    assert!(at_kill < total, "the kill came too late to test anything");
+}
+
 /// How many messages each recipient (digits) got at the fake; fails if anyone got two.
 async fn received_once(fake: &MockServer) -> HashMap<String, usize> {
     let mut received: HashMap<String, usize> = HashMap::new();
@@ -202,16 +217,7 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     server.wait().unwrap();
 
     // Dispatch, and kill -9 once a few hundred messages reached the provider.
-    let mut server = start(&db, dir.path(), port, &fake.uri(), true);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while fake.received_requests().await.unwrap().len() < 300 {
-        assert!(Instant::now() < deadline, "dispatch did not start");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let at_kill = fake.received_requests().await.unwrap().len();
-    assert!(at_kill < MESSAGES, "the kill came too late to test anything");
+    kill_9_after(&db, dir.path(), port, &fake, 300, MESSAGES).await;
 
     // Restart and let it finish.
     let mut server = start(&db, dir.path(), port, &fake.uri(), true);
@@ -313,16 +319,7 @@ async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every
     server.wait().unwrap();
 
     // Send, and kill -9 once about a thousand messages reached the provider.
-    let mut server = start(&db, dir.path(), port, &fake.uri(), true);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while fake.received_requests().await.unwrap().len() < 1000 {
-        assert!(Instant::now() < deadline, "the campaign did not start sending");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let at_kill = fake.received_requests().await.unwrap().len();
-    assert!(at_kill < RECIPIENTS, "the kill came too late to test anything");
+    kill_9_after(&db, dir.path(), port, &fake, 1000, RECIPIENTS).await;
 
     // Restart and let it finish.
     let mut server = start(&db, dir.path(), port, &fake.uri(), true);
