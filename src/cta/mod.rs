@@ -12,7 +12,7 @@ use crate::domain::TenantId;
 use crate::domain::cta::CtaAction;
 use crate::providers::MessageBody;
 use crate::providers::message::{MediaBody, MediaKind};
-use crate::store::leads::{self, LeadChanges, LeadRow, LeadSeed};
+use crate::store::leads::{self, LeadChanges, LeadRow};
 use crate::store::messages::NewMessage;
 use crate::store::{clicks, opt_outs, projects};
 
@@ -137,16 +137,13 @@ pub fn parse_payload(payload: &str) -> Option<(CtaAction, Option<i64>)> {
 }
 
 /// Applies an inbound message as a click when it is a CTA quick reply (a template `button` or an
-/// interactive `button_reply` with a `cta:` payload) from `sender` (E.164); the sender's lead is
-/// created (source `whatsapp`) if missing. Returns whether a brochure was queued. Call in a write
-/// transaction.
-pub fn quick_reply(conn: &mut DbConn, tenant: TenantId, sender: &str, m: &Value) -> diesel::QueryResult<bool> {
+/// interactive `button_reply` with a `cta:` payload) from the sender's lead (already linked by the
+/// webhook path). Returns whether a brochure was queued. Call in a write transaction.
+pub fn quick_reply(conn: &mut DbConn, tenant: TenantId, lead_id: i64, m: &Value) -> diesel::QueryResult<bool> {
     let payload =
         m.pointer("/button/payload").or_else(|| m.pointer("/interactive/button_reply/id")).and_then(Value::as_str);
     let Some((action, campaign)) = payload.and_then(parse_payload) else { return Ok(false) };
-    let seed = LeadSeed { source: "whatsapp", name: None, project_id: None };
-    let (lead, _) = leads::find_or_create(conn, tenant, sender, seed)?;
-    let outcome = apply_click(conn, tenant, lead.id, action, Via::QuickReply, campaign)?;
+    let outcome = apply_click(conn, tenant, lead_id, action, Via::QuickReply, campaign)?;
     Ok(outcome.is_some_and(|o| o.queued))
 }
 

@@ -192,7 +192,7 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
     });
     crate::relay::emit(conn, tenant, "message.inbound", data)?;
     inbox::flow_submission(conn, tenant, t.account, mid, lead, &sender, m)?;
-    crate::cta::quick_reply(conn, tenant, &sender, m)?;
+    crate::cta::quick_reply(conn, tenant, lead, m)?;
     // A message delivered after its window closed gets no reply: free-form messages would be refused.
     let fresh = ts - at < crate::store::conversations::SERVICE_WINDOW;
     answer(conn, t, phone.id, &sender, m, earlier == 0, fresh)
