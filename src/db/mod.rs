@@ -2,6 +2,7 @@
 
 pub mod schema;
 
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -54,7 +55,7 @@ pub fn connect(url: &str) -> anyhow::Result<DbConn> {
             let mut conn = SqliteConnection::establish(path).context("opening SQLite database")?;
             conn.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
             )?;
             Ok(DbConn::Sqlite(conn))
         }
@@ -96,10 +97,12 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// Held while any handle lives; SQLite's checkpointer stops when it is gone.
+    _alive: Arc<()>,
 }
 
 impl Db {
-    /// Builds the pool and runs migrations once.
+    /// Builds the pool and runs migrations once; on SQLite, starts the checkpointer.
     pub fn open(url: &str, size: u32) -> anyhow::Result<Self> {
         let backend = Backend::from_url(url)?;
         migrate(&mut connect(url)?)?;
@@ -108,7 +111,11 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { url: url.to_string() })
             .context("building the database pool")?;
-        Ok(Db { pool, backend })
+        let alive = Arc::new(());
+        if backend == Backend::Sqlite {
+            checkpointer(connect(url)?, Arc::downgrade(&alive))?;
+        }
+        Ok(Db { pool, backend, _alive: alive })
     }
 
     pub fn backend(&self) -> Backend {
@@ -140,6 +147,24 @@ impl Db {
     pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
         Ok(self.pool.get()?)
     }
+}
+
+/// How often SQLite's write-ahead log is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Copies SQLite's write-ahead log back into the database on its own thread and connection, so no
+/// commit pays for it (connections are opened with `wal_autocheckpoint = 0`). A passive
+/// checkpoint never waits for writers or readers; it stops once every `Db` handle is dropped.
+fn checkpointer(mut conn: DbConn, alive: Weak<()>) -> std::io::Result<()> {
+    std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
+        while alive.strong_count() > 0 {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                tracing::warn!(error = %e, "SQLite checkpoint failed");
+            }
+        }
+    })?;
+    Ok(())
 }
 
 /// Serialises this process's SQLite write transactions: a writer waits here and is woken the moment

@@ -309,6 +309,14 @@ diesel::table! {
         processed_at -> Nullable<Timestamp>,
         process_error -> Nullable<Text>,
         attempts -> Integer,
+        duplicate_of -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhook_dedupe (dedupe_key) {
+        dedupe_key -> Text,
+        event_id -> BigInt,
     }
 }
 
@@ -502,6 +510,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_delivery_attempts,
     webhook_events,
+    webhook_dedupe,
     projects,
     project_ivr_numbers,
     leads,

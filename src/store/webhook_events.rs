@@ -1,9 +1,10 @@
 //! Received webhook bodies, stored before they are acknowledged and applied afterwards.
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 
-use crate::db::schema::webhook_events;
-use crate::db::{DbConn, now};
+use crate::db::schema::{webhook_dedupe, webhook_events};
+use crate::db::{DbConn, now, portable};
 use crate::domain::TenantId;
 use crate::pagination::Page;
 
@@ -24,6 +25,8 @@ pub struct WebhookEvent {
     pub processed_at: Option<chrono::NaiveDateTime>,
     pub process_error: Option<String>,
     pub attempts: i32,
+    /// The first delivery of the same body, when this one is a redelivery (not applied).
+    pub duplicate_of: Option<i64>,
 }
 
 /// A received body to store.
@@ -41,35 +44,26 @@ pub struct NewEvent {
     pub received_at: chrono::NaiveDateTime,
 }
 
-/// Stores events in the caller's transaction, skipping those whose dedupe key is already stored
-/// (redeliveries); returns the (dedupe key, id) of every new row. The keys must be distinct.
-/// PostgreSQL takes them in one multi-row statement; SQLite (no network round trip) row by row.
-pub fn insert_many(conn: &mut DbConn, new: &[&NewEvent]) -> QueryResult<Vec<(String, i64)>> {
-    let columns = (webhook_events::dedupe_key, webhook_events::id);
+/// Stores events in the caller's transaction and returns their ids, in order. A redelivered body
+/// is stored again: it is recognised when applied (see [`first_delivery`]), so storing never
+/// touches a random index page. PostgreSQL takes the rows in multi-row statements; SQLite (no
+/// network round trip) row by row.
+pub fn insert_many(conn: &mut DbConn, new: &[&NewEvent]) -> QueryResult<Vec<i64>> {
     match conn {
         DbConn::Pg(c) => new
             .chunks(PG_ROWS_PER_STATEMENT)
             .map(|rows| {
                 diesel::insert_into(webhook_events::table)
                     .values(rows.to_vec())
-                    .on_conflict(webhook_events::dedupe_key)
-                    .do_nothing()
-                    .returning(columns)
+                    .returning(webhook_events::id)
                     .get_results(c)
             })
             .collect::<QueryResult<Vec<Vec<_>>>>()
             .map(|parts| parts.concat()),
         DbConn::Sqlite(c) => new
             .iter()
-            .filter_map(|row| {
-                diesel::insert_into(webhook_events::table)
-                    .values(*row)
-                    .on_conflict(webhook_events::dedupe_key)
-                    .do_nothing()
-                    .returning(columns)
-                    .get_result(c)
-                    .optional()
-                    .transpose()
+            .map(|row| {
+                diesel::insert_into(webhook_events::table).values(*row).returning(webhook_events::id).get_result(c)
             })
             .collect(),
     }
@@ -141,42 +135,85 @@ pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<W
 /// How long a claim holds: an event whose process died while applying it is taken again after.
 const LEASE_SECS: i64 = 60;
 
-/// Ids of events waiting to be applied and not held by a live claim, oldest first (quarantined
-/// ones never are).
-pub fn pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<i64>> {
+/// Waiting, not quarantined, and not held by a claim newer than `$expired`.
+macro_rules! claimable {
+    ($expired:expr) => {
+        webhook_events::processed_at
+            .is_null()
+            .and(webhook_events::quarantined.eq(false))
+            .and(webhook_events::claimed_at.is_null().or(webhook_events::claimed_at.lt($expired)))
+    };
+}
+
+/// Takes up to `limit` events waiting to be applied, oldest first (quarantined ones never are).
+/// Call in the transaction that applies and finishes them.
+pub fn claim_round(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<WebhookEvent>> {
     let expired = now() - chrono::Duration::seconds(LEASE_SECS);
-    webhook_events::table
-        .filter(webhook_events::processed_at.is_null().and(webhook_events::quarantined.eq(false)))
-        .filter(webhook_events::claimed_at.is_null().or(webhook_events::claimed_at.lt(expired)))
+    let ids: Vec<i64> = webhook_events::table
+        .filter(claimable!(expired))
         .order(webhook_events::id.asc())
         .limit(limit)
         .select(webhook_events::id)
-        .load(conn)
+        .load(conn)?;
+    claim_ids(conn, &ids, expired)
 }
 
-/// Takes a waiting event for this process and counts the attempt, so no other process applies
-/// it at the same time. `None` when another process holds it or it was applied meanwhile.
+/// Takes one waiting event for this process. `None` when another process holds it or it was
+/// applied meanwhile.
 pub fn claim(conn: &mut DbConn, id: i64) -> QueryResult<Option<WebhookEvent>> {
-    let ts = now();
-    let expired = ts - chrono::Duration::seconds(LEASE_SECS);
-    let taken = diesel::update(
-        webhook_events::table
-            .find(id)
-            .filter(webhook_events::processed_at.is_null().and(webhook_events::quarantined.eq(false)))
-            .filter(webhook_events::claimed_at.is_null().or(webhook_events::claimed_at.lt(expired))),
-    )
-    .set((webhook_events::claimed_at.eq(ts), webhook_events::attempts.eq(webhook_events::attempts + 1)))
-    .execute(conn)?;
-    if taken == 0 {
+    let expired = now() - chrono::Duration::seconds(LEASE_SECS);
+    Ok(claim_ids(conn, &[id], expired)?.pop())
+}
+
+/// Claims those of `ids` still claimable and counts the attempt, so no other process applies them
+/// at the same time (the condition is checked again as each row is updated); oldest first.
+fn claim_ids(conn: &mut DbConn, ids: &[i64], expired: chrono::NaiveDateTime) -> QueryResult<Vec<WebhookEvent>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut events: Vec<WebhookEvent> =
+        diesel::update(webhook_events::table.filter(webhook_events::id.eq_any(ids)).filter(claimable!(expired)))
+            .set((webhook_events::claimed_at.eq(now()), webhook_events::attempts.eq(webhook_events::attempts + 1)))
+            .returning(webhook_events::all_columns)
+            .get_results(conn)?;
+    events.sort_by_key(|e| e.id);
+    Ok(events)
+}
+
+/// The first delivery of this event's body, when this one is a redelivery; otherwise records this
+/// event as the first and returns `None`.
+pub fn first_delivery(conn: &mut DbConn, event: &WebhookEvent) -> QueryResult<Option<i64>> {
+    let sql = portable(
+        conn,
+        "INSERT INTO webhook_dedupe (dedupe_key, event_id) VALUES ($1, $2) ON CONFLICT (dedupe_key) DO NOTHING",
+    );
+    let fresh = diesel::sql_query(sql).bind::<Text, _>(&event.dedupe_key).bind::<BigInt, _>(event.id).execute(conn)?;
+    if fresh > 0 {
         return Ok(None);
     }
-    webhook_events::table.find(id).select(WebhookEvent::as_select()).first(conn).optional()
+    let first: i64 = webhook_dedupe::table.find(&event.dedupe_key).select(webhook_dedupe::event_id).first(conn)?;
+    Ok((first != event.id).then_some(first))
 }
 
-/// Marks an event applied, with what failed (`None` when every change applied).
-pub fn finish(conn: &mut DbConn, id: i64, error: Option<&str>) -> QueryResult<()> {
+/// Marks events applied without failures.
+pub fn finish_all(conn: &mut DbConn, ids: &[i64]) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(webhook_events::table.filter(webhook_events::id.eq_any(ids)))
+        .set((webhook_events::processed_at.eq(now()), webhook_events::process_error.eq(None::<String>)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks an event done: applied with what failed, or a redelivery of `duplicate_of` (not applied).
+pub fn finish(conn: &mut DbConn, id: i64, error: Option<&str>, duplicate_of: Option<i64>) -> QueryResult<()> {
     diesel::update(webhook_events::table.find(id))
-        .set((webhook_events::processed_at.eq(now()), webhook_events::process_error.eq(error)))
+        .set((
+            webhook_events::processed_at.eq(now()),
+            webhook_events::process_error.eq(error),
+            webhook_events::duplicate_of.eq(duplicate_of),
+        ))
         .execute(conn)
         .map(|_| ())
 }
@@ -192,6 +229,7 @@ pub fn reclaim(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Opti
             webhook_events::claimed_at.eq(now()),
             webhook_events::processed_at.eq(None::<chrono::NaiveDateTime>),
             webhook_events::process_error.eq(None::<String>),
+            webhook_events::duplicate_of.eq(None::<i64>),
             webhook_events::attempts.eq(webhook_events::attempts + 1),
         ))
         .execute(conn)?;

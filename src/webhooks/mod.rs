@@ -21,6 +21,11 @@ use crate::store::webhook_events::{self, WebhookEvent};
 const POLL: Duration = Duration::from_secs(1);
 /// Events taken per round.
 const BATCH: i64 = 100;
+/// Events taken per round while bodies are waiting to be stored: acknowledging them comes first,
+/// so a round then holds the write lock only briefly, and the next waits for the writer's commit.
+const BUSY_BATCH: i64 = 8;
+/// The longest the processor waits for the writer's commit before its next round.
+const YIELD: Duration = Duration::from_millis(10);
 
 /// The background task that applies stored events; one per process.
 pub struct Processor {
@@ -32,37 +37,44 @@ impl Processor {
         Processor { state }
     }
 
-    /// Runs forever: applies what is pending, then waits for a wake-up or the next poll.
+    /// Runs forever: applies what is pending (in short rounds, each after the writer's next
+    /// commit, while bodies are arriving), then waits for a wake-up or the next poll.
     pub async fn run(self) {
+        let writer = &self.state.webhook_writer;
         loop {
-            let handled = match self.round().await {
+            let limit = if writer.busy() { BUSY_BATCH } else { BATCH };
+            let handled = match self.round(limit).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook processing round failed");
                     0
                 }
             };
-            if handled < BATCH as usize {
+            if handled < limit as usize {
                 let _ = tokio::time::timeout(POLL, self.state.webhook_wakeup.wait()).await;
+            } else if writer.busy() {
+                let _ = tokio::time::timeout(YIELD, writer.committed()).await;
             }
         }
     }
 
-    /// Claims and applies up to `BATCH` waiting events in one transaction (each change in its own
-    /// savepoint), so a round takes the database's write lock once; an event another process
-    /// claimed first is skipped.
-    async fn round(&self) -> Result<usize, ApiError> {
+    /// Claims and applies up to `limit` waiting events in one transaction (each change in its own
+    /// savepoint), so a round takes the database's write lock once; events another process
+    /// claimed first are skipped.
+    async fn round(&self, limit: i64) -> Result<usize, ApiError> {
         self.state
             .db
-            .run(|c| {
+            .run(move |c| {
                 write_tx(c, |c| {
-                    let ids = webhook_events::pending(c, BATCH)?;
-                    for id in &ids {
-                        if let Some(event) = webhook_events::claim(c, *id)? {
-                            finish(c, &event)?;
+                    let events = webhook_events::claim_round(c, limit)?;
+                    let mut clean = Vec::with_capacity(events.len());
+                    for event in &events {
+                        if settle(c, event, true)? {
+                            clean.push(event.id);
                         }
                     }
-                    Ok::<_, diesel::result::Error>(ids.len())
+                    webhook_events::finish_all(c, &clean)?;
+                    Ok::<_, diesel::result::Error>(events.len())
                 })
             })
             .await
@@ -75,7 +87,7 @@ pub async fn process(state: &AppState, id: i64) -> Result<(), ApiError> {
         .db
         .run(move |c| {
             write_tx(c, |c| match webhook_events::claim(c, id)? {
-                Some(event) => finish(c, &event),
+                Some(event) => settle_one(c, &event, true),
                 None => Ok(()),
             })
         })
@@ -88,18 +100,35 @@ pub async fn reprocess(state: &AppState, tenant: TenantId, id: i64) -> Result<bo
         .db
         .run(move |c| {
             write_tx(c, |c| match webhook_events::reclaim(c, tenant, id)? {
-                Some(event) => finish(c, &event).map(|_| true),
+                Some(event) => settle_one(c, &event, false).map(|_| true),
                 None => Ok(false),
             })
         })
         .await
 }
 
-/// Applies a claimed event and records the outcome. Call in a write transaction.
-fn finish(conn: &mut DbConn, event: &WebhookEvent) -> Result<(), diesel::result::Error> {
+/// Settles one claimed event and marks it done. Call in a write transaction.
+fn settle_one(conn: &mut DbConn, event: &WebhookEvent, dedupe: bool) -> Result<(), diesel::result::Error> {
+    if settle(conn, event, dedupe)? {
+        webhook_events::finish_all(conn, &[event.id])?;
+    }
+    Ok(())
+}
+
+/// Applies a claimed event, or with `dedupe` skips a redelivery of a body applied before. Records
+/// a redelivery or a failure; returns `true` when the event applied cleanly and is still to be
+/// marked done (rounds mark those together).
+fn settle(conn: &mut DbConn, event: &WebhookEvent, dedupe: bool) -> Result<bool, diesel::result::Error> {
+    if dedupe && let Some(first) = webhook_events::first_delivery(conn, event)? {
+        webhook_events::finish(conn, event.id, None, Some(first))?;
+        return Ok(false);
+    }
     let errors = apply_event(conn, event);
-    let error = (!errors.is_empty()).then(|| errors.join("; "));
-    webhook_events::finish(conn, event.id, error.as_deref())
+    if errors.is_empty() {
+        return Ok(true);
+    }
+    webhook_events::finish(conn, event.id, Some(&errors.join("; ")), None)?;
+    Ok(false)
 }
 
 /// Applies every change of every entry, each in its own savepoint; returns the failures.

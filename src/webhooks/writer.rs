@@ -3,13 +3,16 @@
 //! only after that transaction committed. One commit (one WAL sync on PostgreSQL, one write lock
 //! on SQLite) is then shared by every request that arrived meanwhile, and no 200 is sent before
 //! its row is stored. A job verified against a cached account row carries that row's version;
-//! it is stored only if the account still has it in the same transaction.
+//! it is stored only if the account still has it in the same transaction. Redeliveries are stored
+//! too and recognised when applied, so a batch only appends rows.
 
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use diesel::prelude::*;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::db::schema::accounts;
 use crate::db::{Db, DbConn, write_tx};
@@ -25,8 +28,8 @@ const MAX_ROWS: usize = 2048;
 /// The account (id, `updated_at`) a body was verified against.
 pub type Guard = (i64, chrono::NaiveDateTime);
 
-/// Per job: the ids of its new rows, or `None` when its guard no longer matched (nothing stored).
-type Answer = Option<Vec<i64>>;
+/// Per job: whether it was stored (`false` when its guard no longer matched: nothing stored).
+type Answer = bool;
 
 /// The events of one request and where to answer.
 struct Job {
@@ -39,31 +42,58 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    load: Arc<Load>,
+}
+
+/// What the processor reads to give way to ingest.
+#[derive(Default)]
+struct Load {
+    /// Jobs sent and not yet answered.
+    unanswered: AtomicUsize,
+    /// Notified after every batch.
+    committed: Notify,
 }
 
 impl Writer {
     /// Starts the writer thread; `wakeup` is woken after each commit that stored a new event.
     pub fn start(db: Db, wakeup: Wakeup) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        std::thread::Builder::new().name("webhook-writer".into()).spawn(move || run(&db, &wakeup, queue))?;
-        Ok(Writer { jobs })
+        let load = Arc::new(Load::default());
+        let shared = load.clone();
+        std::thread::Builder::new().name("webhook-writer".into()).spawn(move || run(&db, &wakeup, &shared, queue))?;
+        Ok(Writer { jobs, load })
     }
 
-    /// Stores a request's events in one transaction (all or none) and returns the ids of the new
-    /// ones; a redelivered event (same dedupe key) is not stored again and has no id. Returns
-    /// once the transaction committed. With a `guard`, stores only if that account row is
-    /// unchanged, else stores nothing and returns `None`.
+    /// Whether bodies are waiting to be stored or being stored now.
+    pub fn busy(&self) -> bool {
+        self.load.unanswered.load(Ordering::Relaxed) > 0
+    }
+
+    /// Completes after the writer's next commit.
+    pub async fn committed(&self) {
+        self.load.committed.notified().await
+    }
+
+    /// Stores a request's events in one transaction (all or none); returns once the transaction
+    /// committed. With a `guard`, stores only if that account row is unchanged, else stores
+    /// nothing and returns `false`.
     pub async fn store(&self, events: Vec<NewEvent>, guard: Option<Guard>) -> Result<Answer, ApiError> {
         let (done, answer) = oneshot::channel();
         let stopped = || ApiError::internal("the webhook writer stopped");
-        self.jobs.send(Job { events, guard, done }).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        self.load.unanswered.fetch_add(1, Ordering::Relaxed);
+        let sent = self.jobs.send(Job { events, guard, done }).await;
+        let answer = match sent {
+            Ok(()) => answer.await.map_err(|_| stopped()),
+            Err(_) => Err(stopped()),
+        };
+        self.load.unanswered.fetch_sub(1, Ordering::Relaxed);
+        answer?
     }
 }
 
 /// Takes every waiting job (up to `MAX_ROWS` rows), stores them together, answers them; until
 /// every handle is gone.
-fn run(db: &Db, wakeup: &Wakeup, mut queue: mpsc::Receiver<Job>) {
+fn run(db: &Db, wakeup: &Wakeup, load: &Load, mut queue: mpsc::Receiver<Job>) {
     while let Some(first) = queue.blocking_recv() {
         let mut rows = first.events.len();
         let mut jobs = vec![first];
@@ -76,12 +106,13 @@ fn run(db: &Db, wakeup: &Wakeup, mut queue: mpsc::Receiver<Job>) {
             Ok(mut conn) => store_jobs(&mut conn, &jobs).into_iter().map(|a| a.map_err(ApiError::from)).collect(),
             Err(e) => jobs.iter().map(|_| Err(ApiError::internal(format!("webhook writer: {}", e.code())))).collect(),
         };
-        if answers.iter().any(|a| matches!(a, Ok(Some(ids)) if !ids.is_empty())) {
+        if answers.iter().any(|a| matches!(a, Ok(true))) {
             wakeup.wake();
         }
         for (job, answer) in jobs.into_iter().zip(answers) {
             let _ = job.done.send(answer);
         }
+        load.committed.notify_waiters();
     }
 }
 
@@ -96,13 +127,10 @@ fn store_jobs(conn: &mut DbConn, jobs: &[Job]) -> Vec<QueryResult<Answer>> {
             }
         }
     }
-    jobs.iter()
-        .map(|job| write_tx(conn, |c| insert_jobs(c, std::slice::from_ref(job)).map(|mut a| a.remove(0))))
-        .collect()
+    jobs.iter().map(|job| write_tx(conn, |c| insert_jobs(c, std::slice::from_ref(job)).map(|a| a[0]))).collect()
 }
 
-/// Inserts the events of the jobs whose guard holds (each dedupe key once) and returns, per job,
-/// the ids of its new rows (`None` for a job whose guard failed).
+/// Inserts the events of the jobs whose guard holds and returns, per job, whether it was stored.
 fn insert_jobs(conn: &mut DbConn, jobs: &[Job]) -> QueryResult<Vec<Answer>> {
     let mut versions = HashMap::new();
     for (id, _) in jobs.iter().filter_map(|j| j.guard) {
@@ -110,18 +138,9 @@ fn insert_jobs(conn: &mut DbConn, jobs: &[Job]) -> QueryResult<Vec<Answer>> {
             slot.insert(accounts::table.find(id).select(accounts::updated_at).first(conn).optional()?);
         }
     }
-    let holds = |j: &Job| j.guard.is_none_or(|(id, version)| versions.get(&id) == Some(&Some(version)));
-    let mut seen = HashSet::new();
-    let rows: Vec<&NewEvent> = jobs
-        .iter()
-        .filter(|j| holds(j))
-        .flat_map(|j| &j.events)
-        .filter(|e| seen.insert(e.dedupe_key.as_str()))
-        .collect();
-    let stored = webhook_events::insert_many(conn, &rows)?;
-    let mut ids: HashMap<String, i64> = stored.into_iter().collect();
-    Ok(jobs
-        .iter()
-        .map(|j| holds(j).then(|| j.events.iter().filter_map(|e| ids.remove(&e.dedupe_key)).collect()))
-        .collect())
+    let holds: Vec<bool> =
+        jobs.iter().map(|j| j.guard.is_none_or(|(id, version)| versions.get(&id) == Some(&Some(version)))).collect();
+    let rows: Vec<&NewEvent> = jobs.iter().zip(&holds).filter(|(_, h)| **h).flat_map(|(j, _)| &j.events).collect();
+    webhook_events::insert_many(conn, &rows)?;
+    Ok(holds)
 }

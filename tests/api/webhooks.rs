@@ -74,6 +74,16 @@ async fn events(app: &TestApp, token: &str) -> Vec<Value> {
     app.get("/api/v1/webhook-events", token).await.expect(200)["data"].as_array().unwrap().clone()
 }
 
+/// Two listed deliveries of one body (newest first): the first applied, the second settled as its
+/// redelivery.
+fn delivered_twice_applied_once(listed: &[Value]) {
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0]["payload"], listed[1]["payload"]);
+    assert!(listed[1]["duplicate_of"].is_null(), "{listed:?}");
+    assert_eq!(listed[0]["duplicate_of"], listed[1]["id"], "{listed:?}");
+    assert!(listed[0]["processed_at"].is_string(), "{listed:?}");
+}
+
 pub fn envelope(changes: Vec<Value>) -> Value {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": changes}]})
 }
@@ -224,7 +234,14 @@ async fn statuses_move_forward_whatever_order_and_duplicates_change_nothing() {
     deliver_signed(&app, &path, APP_SECRET, &read).await;
     deliver_signed(&app, &path, APP_SECRET, &delivered).await;
     drained(&app, &t.token).await;
-    assert_eq!(events(&app, &t.token).await.len(), 2, "a redelivered body is stored once");
+    let listed = events(&app, &t.token).await;
+    assert_eq!(listed.len(), 4, "a redelivered body is stored as it arrived");
+    let (firsts, redeliveries) = (&listed[2..], &listed[..2]);
+    assert!(firsts.iter().all(|e| e["duplicate_of"].is_null()), "{listed:?}");
+    for (again, first) in redeliveries.iter().rev().zip(firsts.iter().rev()) {
+        assert_eq!(again["duplicate_of"], first["id"], "{listed:?}");
+        assert!(again["processed_at"].is_string(), "a redelivery is settled: {again}");
+    }
     let again = message(&app, &t, id).await;
     assert_eq!(again["history"].as_array().unwrap().len(), history);
     let usage = format!("/api/v1/accounts/{account}/usage?from=2023-11-14&to=2023-11-14");
@@ -416,15 +433,15 @@ async fn platform_endpoint_routes_by_number_and_quarantines_unknown_numbers() {
     assert_eq!(message(&app, &t, id).await["status"], "delivered", "the quarantined read was not applied");
     let bob_inbox = app.get("/api/v1/messages?direction=inbound", &other.token).await.expect(200);
     assert_eq!(bob_inbox["data"][0]["account_id"], bob_account);
-    assert_eq!(events(&app, &t.token).await.len(), 1);
+    delivered_twice_applied_once(&events(&app, &t.token).await);
     let bob_events = events(&app, &other.token).await;
-    assert_eq!(bob_events.len(), 1);
+    delivered_twice_applied_once(&bob_events);
     assert!(!bob_events[0].to_string().contains("wamid.P"), "a tenant sees only its own changes");
     let root = app.platform_admin().await;
     let quarantined = app.get("/api/v1/admin/webhook-events?quarantined=true", &root).await.expect(200);
     let rows = quarantined["data"].as_array().unwrap();
-    assert_eq!(rows.len(), 1, "{quarantined}");
-    assert!(rows[0]["tenant_id"].is_null() && rows[0]["processed_at"].is_null());
+    assert_eq!(rows.len(), 2, "each delivery is kept: {quarantined}");
+    assert!(rows.iter().all(|r| r["tenant_id"].is_null() && r["processed_at"].is_null()));
     assert!(rows[0]["payload"].to_string().contains("999999"));
     app.get("/api/v1/admin/webhook-events", &t.token).await.problem(403, "platform_admin_required");
 }
@@ -455,7 +472,7 @@ async fn tata_callbacks_need_the_shared_token() {
     TestApp::read(post(None, "?token=my-verify-token").await.unwrap()).await.expect(200);
     TestApp::read(post(Some("my-verify-token"), "").await.unwrap()).await.expect(200);
     drained(&app, &t.token).await;
-    assert_eq!(events(&app, &t.token).await.len(), 1);
+    delivered_twice_applied_once(&events(&app, &t.token).await);
     let inbox = app.get("/api/v1/messages?direction=inbound", &t.token).await.expect(200);
     assert_eq!(inbox["data"].as_array().unwrap().len(), 1);
 }
@@ -607,13 +624,14 @@ async fn webhook_bodies_may_be_up_to_three_megabytes() {
 }
 
 /// The stored events' (payload, processed, process error), read from the database.
-async fn stored_events(app: &TestApp) -> Vec<(String, bool, Option<String>)> {
+/// Every stored body: (payload, applied or settled, error, first delivery when a redelivery).
+async fn stored_events(app: &TestApp) -> Vec<(String, bool, Option<String>, Option<i64>)> {
     use diesel::prelude::*;
     use wabahub::db::schema::webhook_events as e;
     let url = app.database_url.clone();
     actix_web::web::block(move || {
         e::table
-            .select((e::payload, e::processed_at.is_not_null(), e::process_error))
+            .select((e::payload, e::processed_at.is_not_null(), e::process_error, e::duplicate_of))
             .load(&mut wabahub::db::connect(&url).unwrap())
             .unwrap()
     })
@@ -622,7 +640,7 @@ async fn stored_events(app: &TestApp) -> Vec<(String, bool, Option<String>)> {
 }
 
 #[actix_web::test]
-async fn concurrent_deliveries_are_each_stored_once_and_applied() {
+async fn concurrent_deliveries_are_each_stored_and_applied_once() {
     let (app, fake, t, account, path) = meta_app().await;
     let mut ids = Vec::new();
     for m in 0..5 {
@@ -640,22 +658,26 @@ async fn concurrent_deliveries_are_each_stored_once_and_applied() {
     let order: Vec<&String> =
         bodies.iter().enumerate().flat_map(|(i, b)| vec![b; if i < 50 { 2 } else { 1 }]).collect();
     assert_eq!(order.len(), 200);
-    let answers: Vec<u16> = futures_util::stream::iter(order)
+    let answers: Vec<u16> = futures_util::stream::iter(order.clone())
         .map(|b| deliver(&app, &path, b, Some(signature(APP_SECRET, b))))
         .buffer_unordered(20)
         .map(|res| res.status.as_u16())
         .collect()
         .await;
     assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
-    let mut stored = stored_events(&app).await;
-    let mut payloads: Vec<&String> = stored.iter().map(|(p, _, _)| p).collect();
+    let mut payloads: Vec<String> = stored_events(&app).await.into_iter().map(|e| e.0).collect();
     payloads.sort();
-    let mut expected: Vec<&String> = bodies.iter().collect();
+    let mut expected: Vec<String> = order.iter().map(|b| b.to_string()).collect();
     expected.sort();
-    assert_eq!(payloads, expected, "every accepted body is stored exactly once");
+    assert_eq!(payloads, expected, "every accepted delivery is stored");
     drained(&app, &t.token).await;
-    stored = stored_events(&app).await;
-    assert!(stored.iter().all(|(_, processed, error)| *processed && error.is_none()), "every event is applied");
+    let stored = stored_events(&app).await;
+    assert!(stored.iter().all(|(_, processed, error, _)| *processed && error.is_none()), "every event is settled");
+    let mut applied: Vec<&String> = stored.iter().filter(|e| e.3.is_none()).map(|e| &e.0).collect();
+    applied.sort();
+    let mut distinct: Vec<&String> = bodies.iter().collect();
+    distinct.sort();
+    assert_eq!(applied, distinct, "each body is applied once, its redelivery only recorded");
     for id in ids {
         let m = message(&app, &t, id).await;
         assert_eq!(m["status"], "read", "{m}");

@@ -37,6 +37,9 @@ pub struct WebhookEventOut {
     /// What could not be applied, per change.
     pub process_error: Option<String>,
     pub attempts: i32,
+    /// The first delivery of the same body when this is a provider's redelivery: stored, not
+    /// applied again.
+    pub duplicate_of: Option<i64>,
 }
 
 impl From<WebhookEvent> for WebhookEventOut {
@@ -54,6 +57,7 @@ impl From<WebhookEvent> for WebhookEventOut {
             processed_at: e.processed_at.map(utc),
             process_error: e.process_error,
             attempts: e.attempts,
+            duplicate_of: e.duplicate_of,
         }
     }
 }

@@ -107,7 +107,7 @@ where
 {
     if let Some(account) = state.webhook_accounts.get(&key).filter(|a| check(a).is_ok()) {
         let event = ingest::event_for(&account, &raw, &parse(&raw)?);
-        if state.webhook_writer.store(vec![event], Some((account.id, account.updated_at))).await?.is_some() {
+        if state.webhook_writer.store(vec![event], Some((account.id, account.updated_at))).await? {
             return Ok(HttpResponse::Ok().finish());
         }
     }
