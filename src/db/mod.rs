@@ -228,3 +228,28 @@ pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now();
     chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now).naive_utc()
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Text;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = Text)]
+        compile_options: String,
+    }
+
+    /// `.cargo/config.toml` builds SQLite with the query planner stability guarantee, so statements
+    /// with bound `LIMIT`s stay prepared.
+    #[test]
+    fn sqlite_keeps_one_plan_per_statement() {
+        let mut conn = connect("sqlite://:memory:").unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options").load(&mut conn).unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "SQLite was built without SQLITE_ENABLE_QPSG"
+        );
+    }
+}
