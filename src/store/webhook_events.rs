@@ -135,12 +135,13 @@ pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<W
 /// How long a claim holds: an event whose process died while applying it is taken again after.
 const LEASE_SECS: i64 = 60;
 
-/// Waiting, not quarantined, and not held by a claim newer than `$expired`.
+/// Waiting, not quarantined, and not held by a claim newer than `$expired` (the first two terms as
+/// the partial index `webhook_events_pending_idx` spells them, so both backends use it).
 macro_rules! claimable {
     ($expired:expr) => {
         webhook_events::processed_at
             .is_null()
-            .and(webhook_events::quarantined.eq(false))
+            .and(diesel::dsl::not(webhook_events::quarantined))
             .and(webhook_events::claimed_at.is_null().or(webhook_events::claimed_at.lt($expired)))
     };
 }

@@ -2,9 +2,11 @@
 //! account each change belongs to (changes for numbers nobody holds are quarantined). The
 //! [`Writer`](super::writer::Writer) stores the events.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use diesel::QueryResult;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -33,6 +35,42 @@ pub fn kind(body: &Value) -> String {
     }
 }
 
+/// A body's changes' `field`s, read without building the whole document.
+#[derive(Deserialize)]
+struct Fields<'a> {
+    #[serde(default, borrow)]
+    entry: Vec<EntryFields<'a>>,
+}
+
+#[derive(Deserialize)]
+struct EntryFields<'a> {
+    #[serde(default, borrow)]
+    changes: Vec<ChangeField<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ChangeField<'a> {
+    #[serde(default, borrow)]
+    field: Option<Cow<'a, str>>,
+}
+
+/// The [`kind`] of a raw body, or `None` when it is not a JSON object. Bodies of the usual shape
+/// are only scanned; any other object is parsed whole.
+pub fn kind_of(raw: &[u8]) -> Option<String> {
+    if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    if let Ok(f) = serde_json::from_slice::<Fields>(raw) {
+        let mut fields = f.entry.iter().flat_map(|e| &e.changes).map(|c| c.field.as_deref().unwrap_or("unknown"));
+        return Some(match fields.next() {
+            None => "empty".into(),
+            Some(first) if fields.all(|f| f == first) => first.into(),
+            Some(_) => "mixed".into(),
+        });
+    }
+    serde_json::from_slice::<Value>(raw).ok().filter(Value::is_object).map(|body| kind(&body))
+}
+
 /// The SHA-256 of the raw body within a scope: the same body delivered again has the same key.
 pub fn dedupe_key(scope: &str, raw: &[u8]) -> String {
     let mut h = Sha256::new();
@@ -42,12 +80,12 @@ pub fn dedupe_key(scope: &str, raw: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
-fn event(owner: Option<(i64, i64)>, provider: &str, scope: &str, raw: &[u8], body: &Value) -> NewEvent {
+fn event(owner: Option<(i64, i64)>, provider: &str, scope: &str, raw: &[u8], kind: String) -> NewEvent {
     NewEvent {
         tenant_id: owner.map(|o| o.0),
         account_id: owner.map(|o| o.1),
         provider: provider.into(),
-        kind: kind(body),
+        kind,
         dedupe_key: dedupe_key(scope, raw),
         signature_valid: true,
         quarantined: owner.is_none(),
@@ -56,10 +94,10 @@ fn event(owner: Option<(i64, i64)>, provider: &str, scope: &str, raw: &[u8], bod
     }
 }
 
-/// The event to store for a verified body of one account.
-pub fn event_for(account: &Account, raw: &[u8], body: &Value) -> NewEvent {
+/// The event to store for a verified body of one account, of the given [`kind`].
+pub fn event_for(account: &Account, raw: &[u8], kind: String) -> NewEvent {
     let scope = format!("account:{}", account.id);
-    event(Some((account.tenant_id, account.id)), &account.provider, &scope, raw, body)
+    event(Some((account.tenant_id, account.id)), &account.provider, &scope, raw, kind)
 }
 
 /// The (tenant, account) a platform change belongs to: by its phone number id, else by the
@@ -102,7 +140,7 @@ pub fn platform_events(conn: &mut DbConn, raw: &[u8], body: &Value) -> QueryResu
         };
         events.push(NewEvent {
             dedupe_key: dedupe_key(&scope, raw),
-            ..event(who, "meta", &scope, text.as_bytes(), &part)
+            ..event(who, "meta", &scope, text.as_bytes(), kind(&part))
         });
     }
     Ok(events)
@@ -119,6 +157,21 @@ mod tests {
         let two = json!({"entry": [{"changes": [{"field": "messages"}, {"field": "account_update"}]}]});
         assert_eq!(kind(&two), "mixed");
         assert_eq!(kind(&json!({"entry": []})), "empty");
+    }
+
+    #[test]
+    fn kind_of_scans_usual_bodies_and_parses_odd_objects_whole() {
+        let usual =
+            br#" {"entry": [{"id": "1", "changes": [{"field": "messages", "value": {"x": [1, {"y": null}]}}]}]}"#;
+        assert_eq!(kind_of(usual).as_deref(), Some("messages"));
+        let escaped = br#"{"entry": [{"changes": [{"field": "mess\u0061ges"}, {"field": "messages"}]}]}"#;
+        assert_eq!(kind_of(escaped).as_deref(), Some("messages"));
+        assert_eq!(kind_of(br#"{"entry": [{"changes": [{}]}]}"#).as_deref(), Some("unknown"));
+        assert_eq!(kind_of(br#"{"entry": 5, "other": true}"#).as_deref(), Some("empty"));
+        assert_eq!(kind_of(br#"{"entry": [{"changes": [{"field": 7}]}]}"#).as_deref(), Some("unknown"));
+        assert_eq!(kind_of(br#"[{"entry": []}]"#), None);
+        assert_eq!(kind_of(br#"{"entry": ["#), None);
+        assert_eq!(kind_of(b""), None);
     }
 
     #[test]

@@ -21,9 +21,11 @@ use crate::store::webhook_events::{self, WebhookEvent};
 const POLL: Duration = Duration::from_secs(1);
 /// Events taken per round.
 const BATCH: i64 = 100;
-/// Events taken per round while bodies are waiting to be stored: acknowledging them comes first,
-/// so a round then holds the write lock only briefly, and the next waits for the writer's commit.
-const BUSY_BATCH: i64 = 8;
+/// Events taken per round while bodies are arriving: acknowledging them comes first, so a round
+/// then holds the write lock only briefly and the next waits for the writer's next commit. Each
+/// commit stores at least one event, so the processor keeps pace unless the writer batches more
+/// than this many per commit (a burst), and catches up after it.
+const BUSY_BATCH: i64 = 4;
 /// The longest the processor waits for the writer's commit before its next round.
 const YIELD: Duration = Duration::from_millis(10);
 

@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -45,28 +46,46 @@ pub struct Writer {
     load: Arc<Load>,
 }
 
+/// A commit this recent means bodies are still arriving (their senders are between requests).
+const RECENT: Duration = Duration::from_millis(2);
+
 /// What the processor reads to give way to ingest.
-#[derive(Default)]
 struct Load {
     /// Jobs sent and not yet answered.
     unanswered: AtomicUsize,
+    /// When the last batch was answered, in microseconds since `epoch`.
+    last_commit: AtomicU64,
+    epoch: Instant,
     /// Notified after every batch.
     committed: Notify,
+}
+
+impl Load {
+    fn micros(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
 }
 
 impl Writer {
     /// Starts the writer thread; `wakeup` is woken after each commit that stored a new event.
     pub fn start(db: Db, wakeup: Wakeup) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        let load = Arc::new(Load::default());
+        let load = Arc::new(Load {
+            unanswered: AtomicUsize::new(0),
+            last_commit: AtomicU64::new(0),
+            epoch: Instant::now(),
+            committed: Notify::new(),
+        });
         let shared = load.clone();
         std::thread::Builder::new().name("webhook-writer".into()).spawn(move || run(&db, &wakeup, &shared, queue))?;
         Ok(Writer { jobs, load })
     }
 
-    /// Whether bodies are waiting to be stored or being stored now.
+    /// Whether bodies are being stored or waiting to be, or were stored a moment ago.
     pub fn busy(&self) -> bool {
-        self.load.unanswered.load(Ordering::Relaxed) > 0
+        let l = &self.load;
+        let last = l.last_commit.load(Ordering::Relaxed);
+        l.unanswered.load(Ordering::Relaxed) > 0 || (last > 0 && l.micros() - last < RECENT.as_micros() as u64)
     }
 
     /// Completes after the writer's next commit.
@@ -112,6 +131,7 @@ fn run(db: &Db, wakeup: &Wakeup, load: &Load, mut queue: mpsc::Receiver<Job>) {
         for (job, answer) in jobs.into_iter().zip(answers) {
             let _ = job.done.send(answer);
         }
+        load.last_commit.store(load.micros().max(1), Ordering::Relaxed);
         load.committed.notify_waiters();
     }
 }

@@ -26,7 +26,8 @@ FROM webhook_events;
 DROP TABLE webhook_events;
 ALTER TABLE webhook_events_new RENAME TO webhook_events;
 CREATE INDEX webhook_events_tenant_idx ON webhook_events (tenant_id, id);
-CREATE INDEX webhook_events_pending_idx ON webhook_events (processed_at, quarantined, id);
+-- The processor takes waiting events oldest first: index only those.
+CREATE INDEX webhook_events_pending_idx ON webhook_events (id) WHERE processed_at IS NULL AND NOT quarantined;
 CREATE TABLE webhook_dedupe (
     dedupe_key TEXT PRIMARY KEY NOT NULL,
     event_id BIGINT NOT NULL REFERENCES webhook_events (id) ON DELETE CASCADE

@@ -104,7 +104,7 @@ pub async fn create_sandbox_inbound(
         chrono::Utc::now(),
     );
     let raw = payload.to_string();
-    let new = ingest::event_for(&account, raw.as_bytes(), &payload);
+    let new = ingest::event_for(&account, raw.as_bytes(), ingest::kind(&payload));
     let stored = state.db.run(move |c| write_tx(c, |c| store::webhook_events::insert_many(c, &[&new]))).await?;
     let event = stored.into_iter().next().ok_or_else(|| ApiError::internal("the simulated message was not stored"))?;
     crate::webhooks::process(&state, event).await?;

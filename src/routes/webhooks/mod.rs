@@ -106,14 +106,14 @@ where
     F: Fn(&Account) -> ApiResult<()>,
 {
     if let Some(account) = state.webhook_accounts.get(&key).filter(|a| check(a).is_ok()) {
-        let event = ingest::event_for(&account, &raw, &parse(&raw)?);
+        let event = ingest::event_for(&account, &raw, kind(&raw)?);
         if state.webhook_writer.store(vec![event], Some((account.id, account.updated_at))).await? {
             return Ok(HttpResponse::Ok().finish());
         }
     }
     let account = account_by_key(state, key).await?;
     check(&account)?;
-    let event = ingest::event_for(&account, &raw, &parse(&raw)?);
+    let event = ingest::event_for(&account, &raw, kind(&raw)?);
     state.webhook_writer.store(vec![event], None).await?;
     Ok(HttpResponse::Ok().finish())
 }
@@ -122,12 +122,18 @@ fn verify_token(state: &AppState, a: &Account) -> Option<String> {
     a.verify_token_enc.as_deref().and_then(|t| state.vault.decrypt(t).ok())
 }
 
+fn not_an_object() -> ApiError {
+    ApiError::bad_request("malformed_json", "the body is not a JSON object")
+}
+
 /// The body as JSON; anything but a JSON object is refused with 400.
 fn parse(raw: &[u8]) -> ApiResult<Value> {
-    match serde_json::from_slice::<Value>(raw) {
-        Ok(v) if v.is_object() => Ok(v),
-        _ => Err(ApiError::bad_request("malformed_json", "the body is not a JSON object")),
-    }
+    serde_json::from_slice::<Value>(raw).ok().filter(Value::is_object).ok_or_else(not_an_object)
+}
+
+/// The kind of a body that is a JSON object; anything else is refused with 400.
+fn kind(raw: &[u8]) -> ApiResult<String> {
+    ingest::kind_of(raw).ok_or_else(not_an_object)
 }
 
 fn signature(req: &HttpRequest) -> Option<&str> {
