@@ -99,14 +99,26 @@ impl Writer {
     pub async fn store(&self, events: Vec<NewEvent>, guard: Option<Guard>) -> Result<Answer, ApiError> {
         let (done, answer) = oneshot::channel();
         let stopped = || ApiError::internal("the webhook writer stopped");
-        self.load.unanswered.fetch_add(1, Ordering::Relaxed);
-        let sent = self.jobs.send(Job { events, guard, done }).await;
-        let answer = match sent {
-            Ok(()) => answer.await.map_err(|_| stopped()),
-            Err(_) => Err(stopped()),
-        };
-        self.load.unanswered.fetch_sub(1, Ordering::Relaxed);
-        answer?
+        let _waiting = Waiting::new(&self.load.unanswered);
+        self.jobs.send(Job { events, guard, done }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Counts one request as unanswered for as long as it lives, also when its handler is dropped
+/// (the sender hung up) before the answer came.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -163,4 +175,22 @@ fn insert_jobs(conn: &mut DbConn, jobs: &[Job]) -> QueryResult<Vec<Answer>> {
     let rows: Vec<&NewEvent> = jobs.iter().zip(&holds).filter(|(_, h)| **h).flat_map(|(j, _)| &j.events).collect();
     webhook_events::insert_many(conn, &rows)?;
     Ok(holds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn a_request_dropped_before_its_answer_is_no_longer_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&format!("sqlite://{}/writer.db", dir.path().display()), 2).unwrap();
+        let writer = Writer::start(db, Wakeup::default()).unwrap();
+        let unanswered = || writer.load.unanswered.load(Ordering::Relaxed);
+        let hung_up = tokio::time::timeout(std::time::Duration::ZERO, writer.store(Vec::new(), None)).await;
+        assert!(hung_up.is_err(), "the store was dropped while waiting for its commit");
+        assert_eq!(unanswered(), 0);
+        assert!(writer.store(Vec::new(), None).await.unwrap());
+        assert_eq!(unanswered(), 0);
+    }
 }
