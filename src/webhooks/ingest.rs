@@ -27,12 +27,16 @@ pub fn changes(entry: &Value) -> &[Value] {
 
 /// The `field` of every change when they agree, `mixed` when not, `empty` without changes.
 pub fn kind(body: &Value) -> String {
-    let mut fields = entries(body).iter().flat_map(changes).map(|c| c["field"].as_str().unwrap_or("unknown"));
-    match fields.next() {
-        None => "empty".into(),
-        Some(first) if fields.all(|f| f == first) => first.into(),
-        Some(_) => "mixed".into(),
-    }
+    kind_of_fields(entries(body).iter().flat_map(changes).map(|c| c["field"].as_str()))
+}
+
+/// The kind named by the changes' fields (`unknown` for a change without one).
+fn kind_of_fields<'a>(mut fields: impl Iterator<Item = Option<&'a str>>) -> String {
+    let first = match fields.next() {
+        None => return "empty".into(),
+        Some(f) => f.unwrap_or("unknown"),
+    };
+    if fields.all(|f| f.unwrap_or("unknown") == first) { first.into() } else { "mixed".into() }
 }
 
 /// A body's changes' `field`s, read without building the whole document.
@@ -61,12 +65,7 @@ pub fn kind_of(raw: &[u8]) -> Option<String> {
         return None;
     }
     if let Ok(f) = serde_json::from_slice::<Fields>(raw) {
-        let mut fields = f.entry.iter().flat_map(|e| &e.changes).map(|c| c.field.as_deref().unwrap_or("unknown"));
-        return Some(match fields.next() {
-            None => "empty".into(),
-            Some(first) if fields.all(|f| f == first) => first.into(),
-            Some(_) => "mixed".into(),
-        });
+        return Some(kind_of_fields(f.entry.iter().flat_map(|e| &e.changes).map(|c| c.field.as_deref())));
     }
     serde_json::from_slice::<Value>(raw).ok().filter(Value::is_object).map(|body| kind(&body))
 }
