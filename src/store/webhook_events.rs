@@ -132,48 +132,41 @@ pub fn get(conn: &mut DbConn, tenant: TenantId, id: i64) -> QueryResult<Option<W
         .optional()
 }
 
-/// How long a claim holds: an event whose process died while applying it is taken again after.
-const LEASE_SECS: i64 = 60;
-
-/// Waiting, not quarantined, and not held by a claim newer than `$expired` (the first two terms as
-/// the partial index `webhook_events_pending_idx` spells them, so both backends use it).
-macro_rules! claimable {
-    ($expired:expr) => {
-        webhook_events::processed_at
-            .is_null()
-            .and(diesel::dsl::not(webhook_events::quarantined))
-            .and(webhook_events::claimed_at.is_null().or(webhook_events::claimed_at.lt($expired)))
+/// Waiting and not quarantined, as the partial index `webhook_events_pending_idx` spells it (so
+/// both backends use it).
+macro_rules! waiting {
+    () => {
+        webhook_events::processed_at.is_null().and(diesel::dsl::not(webhook_events::quarantined))
     };
 }
 
 /// Takes up to `limit` events waiting to be applied, oldest first (quarantined ones never are).
 /// Call in the transaction that applies and finishes them.
 pub fn claim_round(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<WebhookEvent>> {
-    let expired = now() - chrono::Duration::seconds(LEASE_SECS);
     let ids: Vec<i64> = webhook_events::table
-        .filter(claimable!(expired))
+        .filter(waiting!())
         .order(webhook_events::id.asc())
         .limit(limit)
         .select(webhook_events::id)
         .load(conn)?;
-    claim_ids(conn, &ids, expired)
+    claim_ids(conn, &ids)
 }
 
-/// Takes one waiting event for this process. `None` when another process holds it or it was
-/// applied meanwhile.
+/// Takes one waiting event. `None` when it was applied meanwhile.
+/// Call in the transaction that applies and finishes it.
 pub fn claim(conn: &mut DbConn, id: i64) -> QueryResult<Option<WebhookEvent>> {
-    let expired = now() - chrono::Duration::seconds(LEASE_SECS);
-    Ok(claim_ids(conn, &[id], expired)?.pop())
+    Ok(claim_ids(conn, &[id])?.pop())
 }
 
-/// Claims those of `ids` still claimable and counts the attempt, so no other process applies them
-/// at the same time (the condition is checked again as each row is updated); oldest first.
-fn claim_ids(conn: &mut DbConn, ids: &[i64], expired: chrono::NaiveDateTime) -> QueryResult<Vec<WebhookEvent>> {
+/// Claims those of `ids` still waiting and counts the attempt; oldest first. Every caller marks
+/// them done in the same transaction, so the update's row locks are the claim: another process's
+/// round waits on them, finds the events applied, and skips them.
+fn claim_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<WebhookEvent>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut events: Vec<WebhookEvent> =
-        diesel::update(webhook_events::table.filter(webhook_events::id.eq_any(ids)).filter(claimable!(expired)))
+        diesel::update(webhook_events::table.filter(webhook_events::id.eq_any(ids)).filter(waiting!()))
             .set((webhook_events::claimed_at.eq(now()), webhook_events::attempts.eq(webhook_events::attempts + 1)))
             .returning(webhook_events::all_columns)
             .get_results(conn)?;
