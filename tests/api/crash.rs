@@ -93,19 +93,65 @@ async fn tenant_with_account(client: &reqwest::Client, base: &str) -> (String, i
     (token, signup["tenant"]["id"].as_i64().unwrap(), setup)
 }
 
-/// Starts the server with the outbox on and kills it with SIGKILL once `sent` messages reached the
-/// fake, checking that the kill came before all `total` were sent.
-async fn kill_9_after(db: &str, dir: &std::path::Path, port: u16, fake: &MockServer, sent: usize, total: usize) {
-    let mut server = start(db, dir, port, &fake.uri(), true);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while fake.received_requests().await.unwrap().len() < sent {
-        assert!(Instant::now() < deadline, "sending did not start");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+/// A crash test's world: a fake Meta, a scratch database, the port the server listens on, and a
+/// tenant with a Meta account set up through the API.
+struct Stage {
+    fake: MockServer,
+    dir: tempfile::TempDir,
+    db: String,
+    port: u16,
+    base: String,
+    client: reqwest::Client,
+    token: String,
+    tenant: i64,
+    account: i64,
+    setup: Value,
+}
+
+impl Stage {
+    /// Sets the world up with the provider answering after `delay`; returns it with the server
+    /// still running, its outbox off.
+    async fn new(delay: Duration) -> (Stage, Child) {
+        let fake = fake_meta(delay).await;
+        let dir = tempfile::tempdir().unwrap();
+        let db = fresh_database(dir.path());
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let server = start(&db, dir.path(), port, &fake.uri(), false);
+        wait_healthy(&client, &base).await;
+        let (token, tenant, setup) = tenant_with_account(&client, &base).await;
+        let account = setup["account"]["id"].as_i64().unwrap();
+        let stage = Stage { fake, dir, db, port, base, client, token, tenant, account, setup };
+        (stage, server)
     }
+
+    /// Starts the server again and waits until it answers.
+    async fn restart(&self, outbox: bool) -> Child {
+        let server = start(&self.db, self.dir.path(), self.port, &self.fake.uri(), outbox);
+        wait_healthy(&self.client, &self.base).await;
+        server
+    }
+
+    /// Starts the server with the outbox on and kills it with SIGKILL once `sent` messages reached
+    /// the fake, checking that the kill came before all `total` were sent.
+    async fn kill_9_after(&self, sent: usize, total: usize) {
+        let mut server = start(&self.db, self.dir.path(), self.port, &self.fake.uri(), true);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.fake.received_requests().await.unwrap().len() < sent {
+            assert!(Instant::now() < deadline, "sending did not start");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stop(&mut server);
+        let at_kill = self.fake.received_requests().await.unwrap().len();
+        assert!(at_kill < total, "the kill came too late to test anything");
+    }
+}
+
+/// Kills the server with SIGKILL and reaps it.
+fn stop(server: &mut Child) {
     server.kill().unwrap();
     server.wait().unwrap();
-    let at_kill = fake.received_requests().await.unwrap().len();
-    assert!(at_kill < total, "the kill came too late to test anything");
 }
 
 /// How many messages each recipient (digits) got at the fake; fails if anyone got two.
@@ -184,19 +230,11 @@ async fn approve_order_update(client: &reqwest::Client, base: &str, token: &str,
 
 #[actix_web::test]
 async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
-    let fake = fake_meta(Duration::from_millis(150)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = fresh_database(dir.path());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-
     // Queue everything with the outbox off, so the kill lands mid-dispatch, not mid-queueing.
-    let mut server = start(&db, dir.path(), port, &fake.uri(), false);
-    wait_healthy(&client, &base).await;
-    let (token, _, setup) = tenant_with_account(&client, &base).await;
-    let account = setup["account"]["id"].as_i64().unwrap();
-    approve_order_update(&client, &base, &token, &setup).await;
+    let (stage, mut server) = Stage::new(Duration::from_millis(150)).await;
+    let Stage { client, base, token, account, .. } = &stage;
+    let account = *account;
+    approve_order_update(client, base, token, &stage.setup).await;
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = Vec::new();
     for i in 0..MESSAGES {
@@ -213,28 +251,25 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     for t in tasks {
         t.await.unwrap();
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    stop(&mut server);
 
     // Dispatch, and kill -9 once a few hundred messages reached the provider.
-    kill_9_after(&db, dir.path(), port, &fake, 300, MESSAGES).await;
+    stage.kill_9_after(300, MESSAGES).await;
 
     // Restart and let it finish.
-    let mut server = start(&db, dir.path(), port, &fake.uri(), true);
-    wait_healthy(&client, &base).await;
+    let mut server = stage.restart(true).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     let messages = loop {
-        let all = all_messages(&client, &base, &token).await;
+        let all = all_messages(client, base, token).await;
         if all.iter().all(|m| m["status"] != "queued" && m["status"] != "sending") {
             break all;
         }
         assert!(Instant::now() < deadline, "messages still pending after restart");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    server.kill().unwrap();
-    server.wait().unwrap();
+    stop(&mut server);
 
-    let received = received_once(&fake).await;
+    let received = received_once(&stage.fake).await;
     assert_eq!(messages.len(), MESSAGES, "messages were lost");
     let mut by_status: HashMap<String, usize> = HashMap::new();
     for m in &messages {
@@ -287,24 +322,16 @@ fn seed_campaign_data(db: &str, tenant: i64, account: i64) {
 
 #[actix_web::test]
 async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every_one() {
-    let fake = fake_meta(Duration::from_millis(100)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = fresh_database(dir.path());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-
-    let mut server = start(&db, dir.path(), port, &fake.uri(), false);
-    wait_healthy(&client, &base).await;
-    let (token, tenant, setup) = tenant_with_account(&client, &base).await;
-    let account = setup["account"]["id"].as_i64().unwrap();
-    let seed_db = db.clone();
+    let (stage, mut server) = Stage::new(Duration::from_millis(100)).await;
+    let Stage { client, base, token, tenant, account, .. } = &stage;
+    let (tenant, account) = (*tenant, *account);
+    let seed_db = stage.db.clone();
     actix_web::web::block(move || seed_campaign_data(&seed_db, tenant, account)).await.unwrap();
     let mut body = crate::campaigns::campaign_body(account, json!({}));
     body["rate_mps"] = json!(1000);
     let campaign: Value = client
         .post(format!("{base}/api/v1/campaigns"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .json(&body)
         .send()
         .await
@@ -313,22 +340,20 @@ async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every
         .await
         .unwrap();
     let id = campaign["id"].as_i64().unwrap();
-    let started = client.post(format!("{base}/api/v1/campaigns/{id}/start")).bearer_auth(&token).send().await.unwrap();
+    let started = client.post(format!("{base}/api/v1/campaigns/{id}/start")).bearer_auth(token).send().await.unwrap();
     assert_eq!(started.status(), 200);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    stop(&mut server);
 
     // Send, and kill -9 once about a thousand messages reached the provider.
-    kill_9_after(&db, dir.path(), port, &fake, 1000, RECIPIENTS).await;
+    stage.kill_9_after(1000, RECIPIENTS).await;
 
     // Restart and let it finish.
-    let mut server = start(&db, dir.path(), port, &fake.uri(), true);
-    wait_healthy(&client, &base).await;
+    let mut server = stage.restart(true).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     let done = loop {
         let c: Value = client
             .get(format!("{base}/api/v1/campaigns/{id}"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .send()
             .await
             .unwrap()
@@ -343,17 +368,16 @@ async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every
     };
     let csv = client
         .get(format!("{base}/api/v1/campaigns/{id}/recipients?format=csv&full_numbers=true"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
+    stop(&mut server);
 
-    let received = received_once(&fake).await;
+    let received = received_once(&stage.fake).await;
     let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), RECIPIENTS, "recipients were lost: {done}");
     let mut by_status: HashMap<&str, usize> = HashMap::new();
