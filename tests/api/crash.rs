@@ -146,6 +146,65 @@ impl Stage {
         let at_kill = self.fake.received_requests().await.unwrap().len();
         assert!(at_kill < total, "the kill came too late to test anything");
     }
+
+    /// GETs a path of the API as the tenant; the JSON answer.
+    async fn get(&self, path: &str) -> Value {
+        let res = self.client.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.unwrap();
+        res.json().await.unwrap()
+    }
+
+    /// Every message of the tenant, through the paginated API.
+    async fn all_messages(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = "/api/v1/messages?limit=500".to_string();
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = self.get(&path).await;
+            out.extend(page["data"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return out,
+            }
+        }
+    }
+
+    /// Creates the `order_update` template on the account and approves it with a signed status
+    /// webhook, as Meta would; waits until it is applied.
+    async fn approve_order_update(&self) {
+        let (client, base, account) = (&self.client, &self.base, self.account);
+        let res = client
+            .post(format!("{base}/api/v1/accounts/{account}/templates"))
+            .bearer_auth(&self.token)
+            .json(&crate::templates::order_update())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "message_template_status_update",
+            "value": {"event": "APPROVED", "message_template_name": "order_update", "message_template_language": "en_US"}}]}]})
+        .to_string();
+        let url = self.setup["account"]["webhook_url"].as_str().unwrap();
+        let sig = hex::encode(wabahub::providers::meta::signature::sign("app-secret-123456", body.as_bytes()));
+        let res = client
+            .post(format!("{base}{}", &url[url.find("/webhooks/").unwrap()..]))
+            .header("x-hub-signature-256", format!("sha256={sig}"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        for _ in 0..200 {
+            if self.get(&format!("/api/v1/accounts/{account}/templates")).await["data"][0]["status"] == "APPROVED" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the template was not approved");
+    }
 }
 
 /// Kills the server with SIGKILL and reaps it.
@@ -166,75 +225,13 @@ async fn received_once(fake: &MockServer) -> HashMap<String, usize> {
     received
 }
 
-/// Every message of the tenant, through the paginated API.
-async fn all_messages(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = format!("{base}/api/v1/messages?limit=500");
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let page: Value = client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
-        out.extend(page["data"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => return out,
-        }
-    }
-}
-
-/// Creates the `order_update` template on the account set up in `setup` and approves it with a
-/// signed status webhook, as Meta would; waits until it is applied.
-async fn approve_order_update(client: &reqwest::Client, base: &str, token: &str, setup: &Value) {
-    let account = setup["account"]["id"].as_i64().unwrap();
-    let res = client
-        .post(format!("{base}/api/v1/accounts/{account}/templates"))
-        .bearer_auth(token)
-        .json(&crate::templates::order_update())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "message_template_status_update",
-        "value": {"event": "APPROVED", "message_template_name": "order_update", "message_template_language": "en_US"}}]}]})
-    .to_string();
-    let url = setup["account"]["webhook_url"].as_str().unwrap();
-    let sig = hex::encode(wabahub::providers::meta::signature::sign("app-secret-123456", body.as_bytes()));
-    let res = client
-        .post(format!("{base}{}", &url[url.find("/webhooks/").unwrap()..]))
-        .header("x-hub-signature-256", format!("sha256={sig}"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    for _ in 0..200 {
-        let t: Value = client
-            .get(format!("{base}/api/v1/accounts/{account}/templates"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if t["data"][0]["status"] == "APPROVED" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the template was not approved");
-}
-
 #[actix_web::test]
 async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     // Queue everything with the outbox off, so the kill lands mid-dispatch, not mid-queueing.
     let (stage, mut server) = Stage::new(Duration::from_millis(150)).await;
     let Stage { client, base, token, account, .. } = &stage;
     let account = *account;
-    approve_order_update(client, base, token, &stage.setup).await;
+    stage.approve_order_update().await;
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = Vec::new();
     for i in 0..MESSAGES {
@@ -260,7 +257,7 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     let mut server = stage.restart(true).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     let messages = loop {
-        let all = all_messages(client, base, token).await;
+        let all = stage.all_messages().await;
         if all.iter().all(|m| m["status"] != "queued" && m["status"] != "sending") {
             break all;
         }
@@ -351,15 +348,7 @@ async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every
     let mut server = stage.restart(true).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     let done = loop {
-        let c: Value = client
-            .get(format!("{base}/api/v1/campaigns/{id}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let c = stage.get(&format!("/api/v1/campaigns/{id}")).await;
         if c["status"] == "completed" {
             break c;
         }
