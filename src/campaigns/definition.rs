@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use crate::domain::cta::CtaAction;
+use crate::domain::lead::LeadStatus;
 
 /// The widest date range an audience may span.
 pub const MAX_RANGE_DAYS: i64 = 90;
@@ -170,28 +171,6 @@ impl CallStatus {
         match self {
             CallStatus::Answered => "answered",
             CallStatus::Missed => "missed",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LeadStatus {
-    New,
-    Contacted,
-    Interested,
-    NotInterested,
-    Converted,
-}
-
-impl LeadStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeadStatus::New => "new",
-            LeadStatus::Contacted => "contacted",
-            LeadStatus::Interested => "interested",
-            LeadStatus::NotInterested => "not_interested",
-            LeadStatus::Converted => "converted",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod cta;
+pub mod lead;
 pub mod phone;
 pub mod setup;
 pub mod template;

@@ -9,10 +9,10 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::types::LeadStatus;
 use crate::auth::AuthContext;
 use crate::db::write_tx;
 use crate::domain::PhoneNumber;
+use crate::domain::lead::LeadStatus;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::routes::upload;
 use crate::state::AppState;
