@@ -89,11 +89,6 @@ pub fn ping(conn: &mut DbConn, tenant: TenantId, endpoint_id: i64) -> QueryResul
     store::queue(conn, new)
 }
 
-/// Emits `message.status` with the message's current state (when any endpoint wants it).
-pub fn message_status(conn: &mut DbConn, tenant: TenantId, message_id: i64) -> QueryResult<()> {
-    StatusSubscribers::default().emit(conn, tenant, message_id)
-}
-
 /// `message.status` subscribers, looked up once per tenant: for a batch of status changes.
 #[derive(Default)]
 pub struct StatusSubscribers(HashMap<i64, Vec<Endpoint>>);

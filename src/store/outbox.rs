@@ -1,7 +1,5 @@
 //! Recording dispatch outcomes in batches: status, history, usage, and the lease sweep.
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 
 use crate::db::schema::{accounts, messages};
@@ -41,7 +39,8 @@ pub enum Outcome {
 pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
     write_tx(conn, |c| {
         let ts = now();
-        let mut usage_add: HashMap<(i64, i64), usage::Counts> = HashMap::new();
+        let today = ts.date();
+        let mut usage = usage::Tally::default();
         let mut subscribers = relay::StatusSubscribers::default();
         for o in outcomes {
             match o {
@@ -56,10 +55,10 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                     if moved > 0 {
                         subscribers.emit(c, TenantId(*tenant), *id)?;
                     }
-                    usage_add.entry((*tenant, *account)).or_default().sent += 1;
+                    let one = usage::Counts { sent: 1, ..Default::default() };
+                    usage.add(*tenant, *account, today, one);
                     if let Some(name) = template {
-                        let one = usage::Counts { sent: 1, ..Default::default() };
-                        usage::add_template(c, *tenant, *account, ts.date(), name, one)?;
+                        usage.add_template(*tenant, *account, today, name, one);
                     }
                 }
                 Outcome::Retry { id, at, code, detail } => {
@@ -88,11 +87,11 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                     add_event(c, *id, "failed", Some(detail))?;
                     crate::campaigns::control::on_message_failed(c, *id, title, detail)?;
                     subscribers.emit(c, TenantId(*tenant), *id)?;
-                    usage_add.entry((*tenant, *account)).or_default().failed += 1;
-                    usage::add_failure(c, *tenant, *account, ts.date(), code.as_deref().unwrap_or(title), 1)?;
+                    let one = usage::Counts { failed: 1, ..Default::default() };
+                    usage.add(*tenant, *account, today, one);
+                    usage.add_failure(*tenant, *account, today, code.as_deref().unwrap_or(title), 1);
                     if let Some(name) = template {
-                        let one = usage::Counts { failed: 1, ..Default::default() };
-                        usage::add_template(c, *tenant, *account, ts.date(), name, one)?;
+                        usage.add_template(*tenant, *account, today, name, one);
                     }
                 }
                 Outcome::Unknown { id, detail } => {
@@ -107,7 +106,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                 }
                 Outcome::Requeue { id, at, reason } => requeue(c, *id, *at, reason)?,
                 Outcome::Status(event) => {
-                    crate::store::statuses::apply(c, event)?;
+                    crate::store::statuses::apply(c, &mut subscribers, &mut usage, event)?;
                 }
                 Outcome::Reauth { id, account, at, detail } => {
                     requeue(c, *id, *at, detail)?;
@@ -117,11 +116,7 @@ pub fn apply(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
                 }
             }
         }
-        let today = ts.date();
-        for ((tenant, account), counts) in usage_add {
-            usage::add(c, tenant, account, today, counts)?;
-        }
-        Ok(())
+        usage.write(c)
     })
 }
 

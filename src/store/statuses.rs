@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::messages;
 use crate::domain::TenantId;
+use crate::relay::StatusSubscribers;
 use crate::store::messages::{Message, add_event};
-use crate::store::usage;
+use crate::store::usage::{self, Tally};
 
 /// A delivery status reported by a provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,8 +98,35 @@ fn find(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<Option<Message>> {
     Ok(m.filter(in_scope))
 }
 
-/// Applies one event; returns whether the message changed. Call in a write transaction.
-pub fn apply(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<bool> {
+/// The columns one event changes on its message; `None` leaves a column as it is.
+#[derive(AsChangeset, Default, PartialEq)]
+#[diesel(table_name = messages)]
+struct Change<'a> {
+    provider_message_id: Option<&'a str>,
+    pricing_category: Option<&'a str>,
+    pricing_type: Option<Option<&'a str>>,
+    pricing_model: Option<Option<&'a str>>,
+    billable: Option<bool>,
+    sent_at: Option<chrono::NaiveDateTime>,
+    delivered_at: Option<chrono::NaiveDateTime>,
+    read_at: Option<chrono::NaiveDateTime>,
+    failed_at: Option<chrono::NaiveDateTime>,
+    status: Option<&'a str>,
+    error_code: Option<Option<&'a str>>,
+    error_title: Option<Option<&'a str>>,
+    error_detail: Option<Option<&'a str>>,
+    updated_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Applies one event in one update of its message; returns whether the message changed. Emits
+/// `message.status` to `subscribers` when the status moved; counts deliveries, reads, failures
+/// and billable messages in `usage` (the caller writes it). Call in a write transaction.
+pub fn apply(
+    conn: &mut DbConn,
+    subscribers: &mut StatusSubscribers,
+    usage: &mut Tally,
+    e: &StatusEvent,
+) -> QueryResult<bool> {
     let Some(m) = find(conn, e)? else { return Ok(false) };
     let current = rank(&m.status);
     let moves = match e.status {
@@ -106,81 +134,65 @@ pub fn apply(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<bool> {
         s => current != 4 && rank(s.as_str()) > current,
     };
     let mut counts = usage::Counts::default();
-    let mut changed = false;
+    let mut change = Change::default();
     if m.provider_message_id.is_none() {
-        diesel::update(messages::table.find(m.id))
-            .set(messages::provider_message_id.eq(&e.provider_message_id))
-            .execute(conn)?;
-        changed = true;
+        change.provider_message_id = Some(&e.provider_message_id);
     }
+    // The first pricing report only: Meta repeats it on later statuses and may deliver one twice.
     if let Some(p) = e.pricing.as_ref().filter(|_| m.pricing_category.is_none()) {
-        record_pricing(conn, &m, p, e.at.date())?;
-        changed = true;
+        change.pricing_category = Some(&p.category);
+        change.pricing_type = Some(p.pricing_type.as_deref());
+        change.pricing_model = Some(p.model.as_deref());
+        change.billable = Some(p.billable);
+        if p.billable {
+            usage.add_billable(m.tenant_id, m.account_id, e.at.date(), &p.category);
+        }
     }
-    let target = messages::table.find(m.id);
-    let stamped = match e.status {
-        Status::Sent if m.sent_at.is_none() => diesel::update(target).set(messages::sent_at.eq(e.at)).execute(conn)?,
+    match e.status {
+        Status::Sent if m.sent_at.is_none() => change.sent_at = Some(e.at),
         Status::Delivered if m.delivered_at.is_none() => {
             counts.delivered = 1;
-            diesel::update(target).set(messages::delivered_at.eq(e.at)).execute(conn)?
+            change.delivered_at = Some(e.at);
         }
         Status::Read if m.read_at.is_none() => {
             counts.read = 1;
-            diesel::update(target).set(messages::read_at.eq(e.at)).execute(conn)?
+            change.read_at = Some(e.at);
         }
         Status::Failed if moves => {
             counts.failed = 1;
-            diesel::update(target).set(messages::failed_at.eq(e.at)).execute(conn)?
+            change.failed_at = Some(e.at);
         }
-        _ => 0,
-    };
-    changed |= stamped > 0;
+        _ => {}
+    }
     if moves {
-        diesel::update(messages::table.find(m.id))
-            .set((messages::status.eq(e.status.as_str()), messages::updated_at.eq(crate::db::now())))
-            .execute(conn)?;
+        change.status = Some(e.status.as_str());
+        change.updated_at = Some(crate::db::now());
         if e.status == Status::Failed {
-            diesel::update(messages::table.find(m.id))
-                .set((
-                    messages::error_code.eq(&e.error_code),
-                    messages::error_title.eq(&e.error_title),
-                    messages::error_detail.eq(&e.error_detail),
-                ))
-                .execute(conn)?;
+            change.error_code = Some(e.error_code.as_deref());
+            change.error_title = Some(e.error_title.as_deref());
+            change.error_detail = Some(e.error_detail.as_deref());
         }
         if m.status == "unknown" && e.status != Status::Failed {
             counts.sent = 1;
         }
+    }
+    let changed = change != Change::default();
+    if changed {
+        diesel::update(messages::table.find(m.id)).set(&change).execute(conn)?;
+    }
+    if moves {
         add_event(conn, m.id, e.status.as_str(), e.error_detail.as_deref())?;
-        crate::relay::message_status(conn, TenantId(m.tenant_id), m.id)?;
-        changed = true;
+        subscribers.emit(conn, TenantId(m.tenant_id), m.id)?;
     }
     if counts != usage::Counts::default() {
-        usage::add(conn, m.tenant_id, m.account_id, e.at.date(), counts)?;
+        usage.add(m.tenant_id, m.account_id, e.at.date(), counts);
         if let Some(name) = &m.template_name {
-            usage::add_template(conn, m.tenant_id, m.account_id, e.at.date(), name, counts)?;
+            usage.add_template(m.tenant_id, m.account_id, e.at.date(), name, counts);
         }
         if counts.failed > 0 {
             let code = e.error_code.as_deref().or(e.error_title.as_deref()).unwrap_or("unknown");
-            usage::add_failure(conn, m.tenant_id, m.account_id, e.at.date(), code, 1)?;
+            usage.add_failure(m.tenant_id, m.account_id, e.at.date(), code, 1);
         }
     }
     Ok(changed)
-}
-
-/// Keeps a message's pricing (the first report only: Meta repeats it on later statuses and may
-/// deliver a status twice) and counts it in the account's billable day when billable.
-fn record_pricing(conn: &mut DbConn, m: &Message, p: &Pricing, day: chrono::NaiveDate) -> QueryResult<()> {
-    diesel::update(messages::table.find(m.id))
-        .set((
-            messages::pricing_category.eq(&p.category),
-            messages::pricing_type.eq(&p.pricing_type),
-            messages::pricing_model.eq(&p.model),
-            messages::billable.eq(p.billable),
-        ))
-        .execute(conn)?;
-    if p.billable {
-        usage::add_billable(conn, m.tenant_id, m.account_id, day, &p.category)?;
-    }
-    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Daily usage rollups per account: sends, deliveries, reads, failures, inbound messages and
 //! billable messages per pricing category.
 
+use std::collections::{BTreeMap, HashMap};
+
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 
@@ -18,6 +20,85 @@ pub struct Counts {
     pub inbound: i64,
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.sent += o.sent;
+        self.delivered += o.delivered;
+        self.read += o.read;
+        self.failed += o.failed;
+        self.inbound += o.inbound;
+    }
+}
+
+/// An account's day: tenant, account, day.
+type Day = (i64, i64, chrono::NaiveDate);
+
+/// Rollup increments gathered over a batch of changes and written at its end, in the batch's
+/// transaction: one upsert per row touched instead of one per change, in key order (so two
+/// batches never wait on each other's rows in opposite orders).
+#[derive(Debug, Default)]
+pub struct Tally {
+    days: BTreeMap<Day, Counts>,
+    templates: BTreeMap<(Day, String), Counts>,
+    failures: BTreeMap<(Day, String), i64>,
+    billable: BTreeMap<(Day, String), i64>,
+}
+
+impl Tally {
+    /// Counts for an account's day.
+    pub fn add(&mut self, tenant: i64, account: i64, day: chrono::NaiveDate, c: Counts) {
+        *self.days.entry((tenant, account, day)).or_default() += c;
+    }
+
+    /// Counts for a template's day (sent, delivered, read, failed; `inbound` is ignored).
+    pub fn add_template(&mut self, tenant: i64, account: i64, day: chrono::NaiveDate, name: &str, c: Counts) {
+        *self.templates.entry(((tenant, account, day), name.to_string())).or_default() += c;
+    }
+
+    /// `n` failures with a code (the provider's, or our error name) on an account's day.
+    pub fn add_failure(&mut self, tenant: i64, account: i64, day: chrono::NaiveDate, code: &str, n: i64) {
+        *self.failures.entry(((tenant, account, day), code.to_string())).or_default() += n;
+    }
+
+    /// One billable message of a pricing category on an account's day.
+    pub fn add_billable(&mut self, tenant: i64, account: i64, day: chrono::NaiveDate, category: &str) {
+        *self.billable.entry(((tenant, account, day), category.to_string())).or_default() += 1;
+    }
+
+    /// Takes over another tally's counts (a change that applied cleanly, say).
+    pub fn merge(&mut self, other: Tally) {
+        for (k, c) in other.days {
+            *self.days.entry(k).or_default() += c;
+        }
+        for (k, c) in other.templates {
+            *self.templates.entry(k).or_default() += c;
+        }
+        for (k, n) in other.failures {
+            *self.failures.entry(k).or_default() += n;
+        }
+        for (k, n) in other.billable {
+            *self.billable.entry(k).or_default() += n;
+        }
+    }
+
+    /// Adds every count to its rollup row. Call in the transaction of the changes counted.
+    pub fn write(self, conn: &mut DbConn) -> QueryResult<()> {
+        for ((tenant, account, day), c) in self.days {
+            add(conn, tenant, account, day, c)?;
+        }
+        for (((tenant, account, day), name), c) in self.templates {
+            add_template(conn, tenant, account, day, &name, c)?;
+        }
+        for (((tenant, account, day), code), n) in self.failures {
+            add_failure(conn, tenant, account, day, &code, n)?;
+        }
+        for (((tenant, account, day), category), n) in self.billable {
+            add_billable(conn, tenant, account, day, &category, n)?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = usage_daily)]
 pub struct UsageDay {
@@ -33,7 +114,7 @@ pub struct UsageDay {
 }
 
 /// Adds counts to an account's day (an upsert; the same SQL on both backends).
-pub fn add(conn: &mut DbConn, tenant: i64, account: i64, day: chrono::NaiveDate, c: Counts) -> QueryResult<()> {
+fn add(conn: &mut DbConn, tenant: i64, account: i64, day: chrono::NaiveDate, c: Counts) -> QueryResult<()> {
     let sql = "INSERT INTO usage_daily (tenant_id, account_id, day, sent, delivered, read, failed, inbound) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (account_id, day) DO UPDATE SET \
                sent = usage_daily.sent + excluded.sent, delivered = usage_daily.delivered + excluded.delivered, \
@@ -53,8 +134,8 @@ pub fn add(conn: &mut DbConn, tenant: i64, account: i64, day: chrono::NaiveDate,
         .map(|_| ())
 }
 
-/// Counts `n` failures with a code (the provider's, or our error name) on an account's day.
-pub fn add_failure(
+/// Counts `n` failures with a code on an account's day.
+fn add_failure(
     conn: &mut DbConn,
     tenant: i64,
     account: i64,
@@ -77,24 +158,26 @@ pub fn add_failure(
         .map(|_| ())
 }
 
-/// Counts one billable message of a pricing category on an account's day.
-pub fn add_billable(
+/// Counts `n` billable messages of a pricing category on an account's day.
+fn add_billable(
     conn: &mut DbConn,
     tenant: i64,
     account: i64,
     day: chrono::NaiveDate,
     category: &str,
+    n: i64,
 ) -> QueryResult<()> {
     let sql = portable(
         conn,
-        "INSERT INTO usage_billable (tenant_id, account_id, day, category, count) VALUES ($1, $2, $3, $4, 1) \
-         ON CONFLICT (account_id, day, category) DO UPDATE SET count = usage_billable.count + 1",
+        "INSERT INTO usage_billable (tenant_id, account_id, day, category, count) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (account_id, day, category) DO UPDATE SET count = usage_billable.count + excluded.count",
     );
     diesel::sql_query(sql)
         .bind::<BigInt, _>(tenant)
         .bind::<BigInt, _>(account)
         .bind::<Date, _>(day)
         .bind::<Text, _>(category)
+        .bind::<BigInt, _>(n)
         .execute(conn)
         .map(|_| ())
 }
@@ -106,7 +189,7 @@ pub fn billable(
     account: Option<i64>,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
-) -> QueryResult<std::collections::BTreeMap<String, i64>> {
+) -> QueryResult<BTreeMap<String, i64>> {
     let mut q = usage_billable::table
         .filter(
             usage_billable::tenant_id.eq(tenant.0).and(usage_billable::day.ge(from)).and(usage_billable::day.le(to)),
@@ -116,15 +199,15 @@ pub fn billable(
     if let Some(a) = account {
         q = q.filter(usage_billable::account_id.eq(a));
     }
-    let mut totals = std::collections::BTreeMap::new();
+    let mut totals = BTreeMap::new();
     for (category, n) in q.load::<(String, i64)>(conn)? {
         *totals.entry(category).or_default() += n;
     }
     Ok(totals)
 }
 
-/// Adds counts to a template's day (sent, delivered, read, failed; `inbound` is ignored).
-pub fn add_template(
+/// Adds counts to a template's day.
+fn add_template(
     conn: &mut DbConn,
     tenant: i64,
     account: i64,
@@ -187,7 +270,7 @@ pub fn failures(
     if let Some(a) = account {
         q = q.filter(usage_failures::account_id.eq(a));
     }
-    let mut totals: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let mut totals: HashMap<String, i64> = HashMap::new();
     for (code, n) in q.load::<(String, i64)>(conn)? {
         *totals.entry(code).or_default() += n;
     }
@@ -216,13 +299,9 @@ pub fn templates(
             usage_templates::failed,
         ))
         .load(conn)?;
-    let mut totals: std::collections::BTreeMap<String, Counts> = std::collections::BTreeMap::new();
+    let mut totals: BTreeMap<String, Counts> = BTreeMap::new();
     for (name, sent, delivered, read, failed) in rows {
-        let c = totals.entry(name).or_default();
-        c.sent += sent;
-        c.delivered += delivered;
-        c.read += read;
-        c.failed += failed;
+        *totals.entry(name).or_default() += Counts { sent, delivered, read, failed, inbound: 0 };
     }
     Ok(totals.into_iter().collect())
 }

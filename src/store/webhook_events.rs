@@ -1,10 +1,11 @@
 //! Received webhook bodies, stored before they are acknowledged and applied afterwards.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
 use crate::db::schema::{webhook_dedupe, webhook_events};
-use crate::db::{DbConn, now, portable};
+use crate::db::{DbConn, now};
 use crate::domain::TenantId;
 use crate::pagination::Page;
 
@@ -44,29 +45,29 @@ pub struct NewEvent {
     pub received_at: chrono::NaiveDateTime,
 }
 
-/// Stores events in the caller's transaction and returns their ids, in order. A redelivered body
-/// is stored again: it is recognised when applied (see [`first_delivery`]), so storing never
-/// touches a random index page. PostgreSQL takes the rows in multi-row statements; SQLite (no
-/// network round trip) row by row.
-pub fn insert_many(conn: &mut DbConn, new: &[&NewEvent]) -> QueryResult<Vec<i64>> {
+/// Stores events in the caller's transaction. A redelivered body is stored again: it is
+/// recognised when applied (see [`redeliveries`]), so storing never touches a random index page.
+/// PostgreSQL takes the rows in multi-row statements; SQLite (no network round trip) row by row,
+/// each with the same prepared statement.
+pub fn insert_many(conn: &mut DbConn, new: &[&NewEvent]) -> QueryResult<()> {
     match conn {
-        DbConn::Pg(c) => new
-            .chunks(PG_ROWS_PER_STATEMENT)
-            .map(|rows| {
-                diesel::insert_into(webhook_events::table)
-                    .values(rows.to_vec())
-                    .returning(webhook_events::id)
-                    .get_results(c)
-            })
-            .collect::<QueryResult<Vec<Vec<_>>>>()
-            .map(|parts| parts.concat()),
-        DbConn::Sqlite(c) => new
-            .iter()
-            .map(|row| {
-                diesel::insert_into(webhook_events::table).values(*row).returning(webhook_events::id).get_result(c)
-            })
-            .collect(),
+        DbConn::Pg(c) => {
+            for rows in new.chunks(PG_ROWS_PER_STATEMENT) {
+                diesel::insert_into(webhook_events::table).values(rows.to_vec()).execute(c)?;
+            }
+        }
+        DbConn::Sqlite(c) => {
+            for row in new {
+                diesel::insert_into(webhook_events::table).values(*row).execute(c)?;
+            }
+        }
     }
+    Ok(())
+}
+
+/// Stores one event in the caller's transaction; returns its id.
+pub fn insert(conn: &mut DbConn, new: &NewEvent) -> QueryResult<i64> {
+    diesel::insert_into(webhook_events::table).values(new).returning(webhook_events::id).get_result(conn)
 }
 
 /// Rows per PostgreSQL insert: nine binds each, under its 65,535 bind parameters.
@@ -174,19 +175,27 @@ fn claim_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<WebhookEvent>> {
     Ok(events)
 }
 
-/// The first delivery of this event's body, when this one is a redelivery; otherwise records this
-/// event as the first and returns `None`.
-pub fn first_delivery(conn: &mut DbConn, event: &WebhookEvent) -> QueryResult<Option<i64>> {
-    let sql = portable(
-        conn,
-        "INSERT INTO webhook_dedupe (dedupe_key, event_id) VALUES ($1, $2) ON CONFLICT (dedupe_key) DO NOTHING",
-    );
-    let fresh = diesel::sql_query(sql).bind::<Text, _>(&event.dedupe_key).bind::<BigInt, _>(event.id).execute(conn)?;
-    if fresh > 0 {
-        return Ok(None);
+/// Of these events (oldest first), the redeliveries of a body an earlier event carried, each with
+/// that first event's id; records every other event as the first of its body. Two statements
+/// whatever the count: an insert of every key (the oldest of a body wins) and one read back.
+pub fn redeliveries(conn: &mut DbConn, events: &[WebhookEvent]) -> QueryResult<HashMap<i64, i64>> {
+    if events.is_empty() {
+        return Ok(HashMap::new());
     }
-    let first: i64 = webhook_dedupe::table.find(&event.dedupe_key).select(webhook_dedupe::event_id).first(conn)?;
-    Ok((first != event.id).then_some(first))
+    let ids = events.iter().map(|e| e.id.to_string()).collect::<Vec<_>>().join(", ");
+    diesel::sql_query(format!(
+        "INSERT INTO webhook_dedupe (dedupe_key, event_id) SELECT dedupe_key, id FROM webhook_events \
+         WHERE id IN ({ids}) ORDER BY id ON CONFLICT (dedupe_key) DO NOTHING"
+    ))
+    .execute(conn)?;
+    let keys: Vec<&str> = events.iter().map(|e| e.dedupe_key.as_str()).collect();
+    let firsts: HashMap<String, i64> = webhook_dedupe::table
+        .filter(webhook_dedupe::dedupe_key.eq_any(&keys))
+        .select((webhook_dedupe::dedupe_key, webhook_dedupe::event_id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(events.iter().filter_map(|e| firsts.get(&e.dedupe_key).filter(|f| **f != e.id).map(|f| (e.id, *f))).collect())
 }
 
 /// Marks events applied without failures.

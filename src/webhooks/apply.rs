@@ -5,15 +5,17 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::db::schema::{messages, templates};
-use crate::db::{DbConn, now};
+use crate::db::{DbConn, now, savepoint};
 use crate::domain::TenantId;
 use crate::domain::account::BotSettings;
+use crate::relay::StatusSubscribers;
+use crate::store::accounts;
 use crate::store::health_logs::{self, Check};
 use crate::store::messages::{NewMessage, add_event};
 use crate::store::phone_numbers::{self, PhoneNumberChanges};
 use crate::store::statuses::{self, Pricing, Status, StatusEvent};
 use crate::store::templates::{Template, TemplateChanges};
-use crate::store::{accounts, usage};
+use crate::store::usage::{Counts, Tally};
 use crate::webhooks::{bot, inbox};
 
 /// The account an event speaks for.
@@ -39,7 +41,31 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// One unit of a change, applied in its own transaction.
+/// What the items of a batch of events share: `message.status` subscribers, looked up once per
+/// tenant, and the usage counts of the items that applied, written when the batch ends.
+#[derive(Default)]
+pub struct Batch {
+    subscribers: StatusSubscribers,
+    usage: Tally,
+}
+
+impl Batch {
+    /// Applies one item in its own savepoint: when it fails, only its own changes are undone and
+    /// its counts are dropped. Call in a write transaction.
+    pub fn item(&mut self, conn: &mut DbConn, t: &Target, change: &Value, it: &Item) -> Result<(), Failure> {
+        let mut usage = Tally::default();
+        savepoint(conn, |c| item(c, &mut self.subscribers, &mut usage, t, change, it))?;
+        self.usage.merge(usage);
+        Ok(())
+    }
+
+    /// Writes the counts of every item applied. Call in the transaction that applied them.
+    pub fn finish(self, conn: &mut DbConn) -> QueryResult<()> {
+        self.usage.write(conn)
+    }
+}
+
+/// One unit of a change, applied in its own savepoint.
 pub enum Item<'a> {
     Status(&'a Value),
     Inbound(&'a Value),
@@ -57,12 +83,19 @@ pub fn items(change: &Value) -> Vec<Item<'_>> {
     list("statuses").iter().map(Item::Status).chain(list("messages").iter().map(Item::Inbound)).collect()
 }
 
-/// Applies one item. Call in a write transaction.
-pub fn item(conn: &mut DbConn, t: &Target, change: &Value, item: &Item) -> Result<(), Failure> {
+/// Applies one item, counting its usage in `usage`.
+fn item(
+    conn: &mut DbConn,
+    subscribers: &mut StatusSubscribers,
+    usage: &mut Tally,
+    t: &Target,
+    change: &Value,
+    item: &Item,
+) -> Result<(), Failure> {
     let value = &change["value"];
     match item {
-        Item::Status(s) => status(conn, t, s),
-        Item::Inbound(m) => inbound(conn, t, value, m),
+        Item::Status(s) => status(conn, subscribers, usage, t, s),
+        Item::Inbound(m) => inbound(conn, usage, t, value, m),
         Item::Whole => match change["field"].as_str().unwrap_or_default() {
             f @ ("message_template_status_update" | "message_template_quality_update" | "template_category_update") => {
                 template(conn, t, f, value)
@@ -95,7 +128,13 @@ fn timestamp(v: &Value) -> chrono::NaiveDateTime {
         .map_or_else(now, |t| t.naive_utc())
 }
 
-fn status(conn: &mut DbConn, t: &Target, s: &Value) -> Result<(), Failure> {
+fn status(
+    conn: &mut DbConn,
+    subscribers: &mut StatusSubscribers,
+    usage: &mut Tally,
+    t: &Target,
+    s: &Value,
+) -> Result<(), Failure> {
     let id = text(s, "id").ok_or_else(|| Failure("a status without id".into()))?;
     let Some(status) = s["status"].as_str().and_then(Status::parse) else { return Ok(()) };
     let error = &s["errors"][0];
@@ -114,7 +153,7 @@ fn status(conn: &mut DbConn, t: &Target, s: &Value) -> Result<(), Failure> {
             .map(str::to_string),
         pricing: pricing(&s["pricing"]),
     };
-    statuses::apply(conn, &event)?;
+    statuses::apply(conn, subscribers, usage, &event)?;
     Ok(())
 }
 
@@ -133,7 +172,7 @@ fn pricing(p: &Value) -> Option<Pricing> {
     })
 }
 
-fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<(), Failure> {
+fn inbound(conn: &mut DbConn, usage: &mut Tally, t: &Target, value: &Value, m: &Value) -> Result<(), Failure> {
     let id = text(m, "id").ok_or_else(|| Failure("an inbound message without id".into()))?;
     let from = text(m, "from").ok_or_else(|| Failure("an inbound message without sender".into()))?;
     let seen: i64 = messages::table.filter(messages::provider_message_id.eq(id)).count().get_result(conn)?;
@@ -185,7 +224,7 @@ fn inbound(conn: &mut DbConn, t: &Target, value: &Value, m: &Value) -> Result<()
         .set((messages::provider_message_id.eq(id), messages::sent_at.eq(at), messages::lead_id.eq(lead)))
         .execute(conn)?;
     add_event(conn, mid, "received", None)?;
-    usage::add(conn, t.tenant, t.account, at.date(), usage::Counts { inbound: 1, ..Default::default() })?;
+    usage.add(t.tenant, t.account, at.date(), Counts { inbound: 1, ..Default::default() });
     let data = json!({
         "message_id": mid, "account_id": t.account, "phone_number_id": phone.id, "from": new.recipient,
         "type": new.kind, "provider_message_id": id, "lead_id": lead, "message": m,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::db::{DbConn, savepoint, write_tx};
+use crate::db::{DbConn, write_tx};
 use crate::domain::TenantId;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -69,13 +69,7 @@ impl Processor {
             .run(move |c| {
                 write_tx(c, |c| {
                     let events = webhook_events::claim_round(c, limit)?;
-                    let mut clean = Vec::with_capacity(events.len());
-                    for event in &events {
-                        if settle(c, event, true)? {
-                            clean.push(event.id);
-                        }
-                    }
-                    webhook_events::finish_all(c, &clean)?;
+                    settle(c, &events, true)?;
                     Ok::<_, diesel::result::Error>(events.len())
                 })
             })
@@ -88,9 +82,9 @@ pub async fn process(state: &AppState, id: i64) -> Result<(), ApiError> {
     state
         .db
         .run(move |c| {
-            write_tx(c, |c| match webhook_events::claim(c, id)? {
-                Some(event) => settle_one(c, &event, true),
-                None => Ok(()),
+            write_tx(c, |c| {
+                let event = webhook_events::claim(c, id)?;
+                settle(c, event.as_slice(), true)
             })
         })
         .await
@@ -101,40 +95,40 @@ pub async fn reprocess(state: &AppState, tenant: TenantId, id: i64) -> Result<bo
     state
         .db
         .run(move |c| {
-            write_tx(c, |c| match webhook_events::reclaim(c, tenant, id)? {
-                Some(event) => settle_one(c, &event, false).map(|_| true),
-                None => Ok(false),
+            write_tx(c, |c| {
+                let event = webhook_events::reclaim(c, tenant, id)?;
+                settle(c, event.as_slice(), false)?;
+                Ok::<_, diesel::result::Error>(event.is_some())
             })
         })
         .await
 }
 
-/// Settles one claimed event and marks it done. Call in a write transaction.
-fn settle_one(conn: &mut DbConn, event: &WebhookEvent, dedupe: bool) -> Result<(), diesel::result::Error> {
-    if settle(conn, event, dedupe)? {
-        webhook_events::finish_all(conn, &[event.id])?;
+/// Applies claimed events (oldest first) and marks each done: with `dedupe`, a redelivery of a
+/// body applied before is recorded as such and not applied again; what failed is recorded per
+/// event. Call in a write transaction.
+fn settle(conn: &mut DbConn, events: &[WebhookEvent], dedupe: bool) -> Result<(), diesel::result::Error> {
+    let firsts = if dedupe { webhook_events::redeliveries(conn, events)? } else { Default::default() };
+    let mut batch = apply::Batch::default();
+    let mut clean = Vec::with_capacity(events.len());
+    for event in events {
+        if let Some(first) = firsts.get(&event.id) {
+            webhook_events::finish(conn, event.id, None, Some(*first))?;
+            continue;
+        }
+        let errors = apply_event(conn, &mut batch, event);
+        if errors.is_empty() {
+            clean.push(event.id);
+        } else {
+            webhook_events::finish(conn, event.id, Some(&errors.join("; ")), None)?;
+        }
     }
-    Ok(())
-}
-
-/// Applies a claimed event, or with `dedupe` skips a redelivery of a body applied before. Records
-/// a redelivery or a failure; returns `true` when the event applied cleanly and is still to be
-/// marked done (rounds mark those together).
-fn settle(conn: &mut DbConn, event: &WebhookEvent, dedupe: bool) -> Result<bool, diesel::result::Error> {
-    if dedupe && let Some(first) = webhook_events::first_delivery(conn, event)? {
-        webhook_events::finish(conn, event.id, None, Some(first))?;
-        return Ok(false);
-    }
-    let errors = apply_event(conn, event);
-    if errors.is_empty() {
-        return Ok(true);
-    }
-    webhook_events::finish(conn, event.id, Some(&errors.join("; ")), None)?;
-    Ok(false)
+    batch.finish(conn)?;
+    webhook_events::finish_all(conn, &clean)
 }
 
 /// Applies every change of every entry, each in its own savepoint; returns the failures.
-fn apply_event(conn: &mut DbConn, event: &WebhookEvent) -> Vec<String> {
+fn apply_event(conn: &mut DbConn, batch: &mut apply::Batch, event: &WebhookEvent) -> Vec<String> {
     let (Some(tenant), Some(account)) = (event.tenant_id, event.account_id) else {
         return vec!["the event names no account".into()];
     };
@@ -147,7 +141,7 @@ fn apply_event(conn: &mut DbConn, event: &WebhookEvent) -> Vec<String> {
     for (e, entry) in ingest::entries(&body).iter().enumerate() {
         for (i, change) in ingest::changes(entry).iter().enumerate() {
             for (n, it) in apply::items(change).iter().enumerate() {
-                if let Err(err) = savepoint(conn, |c| apply::item(c, &target, change, it)) {
+                if let Err(err) = batch.item(conn, &target, change, it) {
                     errors.push(format!("entry[{e}].changes[{i}] item {n}: {err}"));
                 }
             }

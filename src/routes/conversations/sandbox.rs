@@ -105,8 +105,7 @@ pub async fn create_sandbox_inbound(
     );
     let raw = payload.to_string();
     let new = ingest::event_for(&account, raw.as_bytes(), ingest::kind(&payload));
-    let stored = state.db.run(move |c| write_tx(c, |c| store::webhook_events::insert_many(c, &[&new]))).await?;
-    let event = stored.into_iter().next().ok_or_else(|| ApiError::internal("the simulated message was not stored"))?;
+    let event = state.db.run(move |c| write_tx(c, |c| store::webhook_events::insert(c, &new))).await?;
     crate::webhooks::process(&state, event).await?;
     let started = std::time::Instant::now();
     loop {
