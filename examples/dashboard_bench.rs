@@ -3,15 +3,17 @@
 //! a real `wabahub serve` on it and times `GET /api/v1/analytics/dashboard` and the per-account
 //! analytics. Run it through `bench/dashboard.sh`.
 
-use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use wabahub::db::{self, schema::messages};
-use wabahub::store::{self, messages::NewMessage, usage::Counts};
+use wabahub::store::{
+    self,
+    messages::NewMessage,
+    usage::{Counts, Tally},
+};
 
 const ACCOUNTS: i64 = 10;
 const DAYS: i64 = 30;
@@ -84,9 +86,7 @@ async fn main() {
 
     let statuses = ["read", "read", "read", "delivered", "delivered", "sent", "failed"];
     let codes = ["131026", "131047", "130429", "131049"];
-    let mut daily: HashMap<(i64, NaiveDate), Counts> = HashMap::new();
-    let mut failures: HashMap<(i64, NaiveDate, &str), i64> = HashMap::new();
-    let mut templates: HashMap<(i64, NaiveDate, String), Counts> = HashMap::new();
+    let mut rollups = Tally::default();
     let mut batch = Vec::with_capacity(1000);
     for n in 0..total {
         let (account, phone) = accounts[(n % ACCOUNTS) as usize];
@@ -94,33 +94,21 @@ async fn main() {
         let status = statuses[(n % statuses.len() as i64) as usize];
         let template = (n % 3 == 0).then(|| format!("template_{}", n % 5));
         let at = day.and_hms_opt(12, 0, 0).unwrap();
-        let c = daily.entry((account, day)).or_default();
         let mut t = Counts::default();
         match status {
             "failed" => {
-                c.failed += 1;
                 t.failed = 1;
-                *failures.entry((account, day, codes[(n % 4) as usize])).or_default() += 1;
+                rollups.add_failure(tenant.id, account, day, codes[(n % 4) as usize], 1);
             }
             s => {
-                c.sent += 1;
                 t.sent = 1;
-                if s != "sent" {
-                    c.delivered += 1;
-                    t.delivered = 1;
-                }
-                if s == "read" {
-                    c.read += 1;
-                    t.read = 1;
-                }
+                t.delivered = i64::from(s != "sent");
+                t.read = i64::from(s == "read");
             }
         }
+        rollups.add(tenant.id, account, day, t);
         if let Some(name) = &template {
-            let e = templates.entry((account, day, name.clone())).or_default();
-            e.sent += t.sent;
-            e.delivered += t.delivered;
-            e.read += t.read;
-            e.failed += t.failed;
+            rollups.add_template(tenant.id, account, day, name, t);
         }
         batch.push(NewMessage {
             tenant_id: tenant.id,
@@ -150,19 +138,7 @@ async fn main() {
             inserted.expect("insert messages");
         }
     }
-    db::write_tx(&mut conn, |c| {
-        for ((account, day), counts) in &daily {
-            store::usage::add(c, tenant.id, *account, *day, *counts)?;
-        }
-        for ((account, day, code), n) in &failures {
-            store::usage::add_failure(c, tenant.id, *account, *day, code, *n)?;
-        }
-        for ((account, day, name), counts) in &templates {
-            store::usage::add_template(c, tenant.id, *account, *day, name, *counts)?;
-        }
-        Ok::<_, diesel::result::Error>(())
-    })
-    .expect("rollups");
+    db::write_tx(&mut conn, |c| rollups.write(c)).expect("rollups");
     let stored: i64 = messages::table.count().get_result(&mut conn).unwrap();
     println!("stored {stored} messages (and their rollups) in {:.1}s", started.elapsed().as_secs_f64());
     drop(conn);
