@@ -7,7 +7,7 @@ pub mod inbox;
 pub mod ingest;
 pub mod writer;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -24,10 +24,14 @@ const BATCH: i64 = 100;
 /// Events taken per round while bodies are arriving: acknowledging them comes first, so a round
 /// then holds the write lock only briefly and the next waits for the writer's next commit. Each
 /// commit stores at least one event, so the processor keeps pace unless the writer batches more
-/// than this many per commit (a burst), and catches up after it.
+/// than this many per commit, and catches up after.
 const BUSY_BATCH: i64 = 4;
 /// The longest the processor waits for the writer's commit before its next round.
 const YIELD: Duration = Duration::from_millis(10);
+/// While the writer is saturated, the processor applies nothing (every round would hold the write
+/// lock the next commit waits for); after this long without catching up it takes its short rounds
+/// again, so a flood that outlasts it is applied as it goes, if more slowly.
+const MAX_LAG: Duration = Duration::from_secs(10);
 
 /// The background task that applies stored events; one per process.
 pub struct Processor {
@@ -40,10 +44,16 @@ impl Processor {
     }
 
     /// Runs forever: applies what is pending (in short rounds, each after the writer's next
-    /// commit, while bodies are arriving), then waits for a wake-up or the next poll.
+    /// commit, while bodies are arriving; none while they arrive faster than the writer stores
+    /// them, for up to `MAX_LAG`), then waits for a wake-up or the next poll.
     pub async fn run(self) {
         let writer = &self.state.webhook_writer;
+        let mut caught_up = Instant::now();
         loop {
+            if writer.saturated() && caught_up.elapsed() < MAX_LAG {
+                let _ = tokio::time::timeout(YIELD, writer.committed()).await;
+                continue;
+            }
             let limit = if writer.busy() { BUSY_BATCH } else { BATCH };
             let handled = match self.round(limit).await {
                 Ok(n) => n,
@@ -53,6 +63,7 @@ impl Processor {
                 }
             };
             if handled < limit as usize {
+                caught_up = Instant::now();
                 let _ = tokio::time::timeout(POLL, self.state.webhook_wakeup.wait()).await;
             } else if writer.busy() {
                 let _ = tokio::time::timeout(YIELD, writer.committed()).await;

@@ -48,6 +48,9 @@ pub struct Writer {
 
 /// A commit this recent means bodies are still arriving (their senders are between requests).
 const RECENT: Duration = Duration::from_millis(2);
+/// Each commit stores what arrived while the one before ran; more than this many rows per commit,
+/// on average, means requests are queuing for the writer (no fewer senders can cause it).
+const SATURATED_ROWS: f64 = 8.0;
 
 /// What the processor reads to give way to ingest.
 struct Load {
@@ -55,6 +58,8 @@ struct Load {
     unanswered: AtomicUsize,
     /// When the last batch was answered, in microseconds since `epoch`.
     last_commit: AtomicU64,
+    /// Rows stored per commit, averaged over the last ten or so (`f64` bits).
+    rows_per_commit: AtomicU64,
     epoch: Instant,
     /// Notified after every batch.
     committed: Notify,
@@ -73,6 +78,7 @@ impl Writer {
         let load = Arc::new(Load {
             unanswered: AtomicUsize::new(0),
             last_commit: AtomicU64::new(0),
+            rows_per_commit: AtomicU64::new(0f64.to_bits()),
             epoch: Instant::now(),
             committed: Notify::new(),
         });
@@ -86,6 +92,12 @@ impl Writer {
         let l = &self.load;
         let last = l.last_commit.load(Ordering::Relaxed);
         l.unanswered.load(Ordering::Relaxed) > 0 || (last > 0 && l.micros() - last < RECENT.as_micros() as u64)
+    }
+
+    /// Whether bodies arrive faster than the writer turns them around: its recent commits stored
+    /// more than `SATURATED_ROWS` each, on average.
+    pub fn saturated(&self) -> bool {
+        self.busy() && f64::from_bits(self.load.rows_per_commit.load(Ordering::Relaxed)) > SATURATED_ROWS
     }
 
     /// Completes after the writer's next commit.
@@ -143,6 +155,8 @@ fn run(db: &Db, wakeup: &Wakeup, load: &Load, mut queue: mpsc::Receiver<Job>) {
         for (job, answer) in jobs.into_iter().zip(answers) {
             let _ = job.done.send(answer);
         }
+        let average = f64::from_bits(load.rows_per_commit.load(Ordering::Relaxed));
+        load.rows_per_commit.store((0.9 * average + 0.1 * rows as f64).to_bits(), Ordering::Relaxed);
         load.last_commit.store(load.micros().max(1), Ordering::Relaxed);
         load.committed.notify_waiters();
     }
@@ -179,6 +193,8 @@ fn insert_jobs(conn: &mut DbConn, jobs: &[Job]) -> QueryResult<Vec<Answer>> {
 
 #[cfg(test)]
 mod tests {
+    use diesel::connection::SimpleConnection;
+
     use super::*;
 
     #[actix_web::test]
@@ -197,5 +213,40 @@ mod tests {
         assert_eq!(unanswered(), 0);
         assert!(writer.store(Vec::new(), None).await.unwrap());
         assert_eq!(unanswered(), 0);
+    }
+
+    #[actix_web::test]
+    async fn requests_queued_behind_a_commit_mark_the_writer_saturated_until_commits_shrink() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/writer.db", dir.path().display());
+        let db = Db::open(&url, 2).unwrap();
+        let writer = Writer::start(db, Wakeup::default()).unwrap();
+        let average = || f64::from_bits(writer.load.rows_per_commit.load(Ordering::Relaxed));
+        let event = || crate::store::webhook_events::NewEvent {
+            tenant_id: None,
+            account_id: None,
+            provider: "meta".into(),
+            kind: "messages".into(),
+            dedupe_key: "k".into(),
+            signature_valid: true,
+            quarantined: true,
+            payload: "{}".into(),
+            received_at: crate::db::now(),
+        };
+        // Another connection holds the write lock while 100 requests arrive.
+        let mut other = crate::db::connect(&url).unwrap();
+        other.batch_execute("BEGIN IMMEDIATE").unwrap();
+        let queued = futures_util::future::join_all((0..100).map(|_| writer.store(vec![event()], None)));
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            other.batch_execute("COMMIT").unwrap();
+        };
+        let (answers, ()) = futures_util::join!(queued, release);
+        assert!(answers.into_iter().all(|a| a.unwrap()));
+        assert!(average() > SATURATED_ROWS, "{}", average());
+        for _ in 0..30 {
+            writer.store(vec![event()], None).await.unwrap();
+        }
+        assert!(average() < SATURATED_ROWS, "{}", average());
     }
 }
