@@ -1,6 +1,6 @@
 //! Received webhook bodies, stored before they are acknowledged and applied afterwards.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
@@ -175,27 +175,41 @@ fn claim_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<WebhookEvent>> {
     Ok(events)
 }
 
+/// An event recorded as the first of its body.
+#[derive(QueryableByName)]
+struct First {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    event_id: i64,
+}
+
 /// Of these events (oldest first), the redeliveries of a body an earlier event carried, each with
-/// that first event's id; records every other event as the first of its body. Two statements
-/// whatever the count: an insert of every key (the oldest of a body wins) and one read back.
+/// that first event's id; records every other event as the first of its body. One insert of every
+/// key (the oldest of a body wins), and a read of the first deliveries only when some lost.
 pub fn redeliveries(conn: &mut DbConn, events: &[WebhookEvent]) -> QueryResult<HashMap<i64, i64>> {
     if events.is_empty() {
         return Ok(HashMap::new());
     }
     let ids = events.iter().map(|e| e.id.to_string()).collect::<Vec<_>>().join(", ");
-    diesel::sql_query(format!(
+    let firsts: HashSet<i64> = diesel::sql_query(format!(
         "INSERT INTO webhook_dedupe (dedupe_key, event_id) SELECT dedupe_key, id FROM webhook_events \
-         WHERE id IN ({ids}) ORDER BY id ON CONFLICT (dedupe_key) DO NOTHING"
+         WHERE id IN ({ids}) ORDER BY id ON CONFLICT (dedupe_key) DO NOTHING RETURNING event_id"
     ))
-    .execute(conn)?;
-    let keys: Vec<&str> = events.iter().map(|e| e.dedupe_key.as_str()).collect();
-    let firsts: HashMap<String, i64> = webhook_dedupe::table
+    .load::<First>(conn)?
+    .into_iter()
+    .map(|f| f.event_id)
+    .collect();
+    let repeats: Vec<&WebhookEvent> = events.iter().filter(|e| !firsts.contains(&e.id)).collect();
+    if repeats.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let keys: Vec<&str> = repeats.iter().map(|e| e.dedupe_key.as_str()).collect();
+    let first_of: HashMap<String, i64> = webhook_dedupe::table
         .filter(webhook_dedupe::dedupe_key.eq_any(&keys))
         .select((webhook_dedupe::dedupe_key, webhook_dedupe::event_id))
         .load::<(String, i64)>(conn)?
         .into_iter()
         .collect();
-    Ok(events.iter().filter_map(|e| firsts.get(&e.dedupe_key).filter(|f| **f != e.id).map(|f| (e.id, *f))).collect())
+    Ok(repeats.iter().filter_map(|e| first_of.get(&e.dedupe_key).filter(|f| **f != e.id).map(|f| (e.id, *f))).collect())
 }
 
 /// Marks events applied without failures.
