@@ -22,10 +22,10 @@ const POLL: Duration = Duration::from_secs(1);
 /// Events taken per round.
 const BATCH: i64 = 100;
 /// Events taken per round while bodies are arriving: acknowledging them comes first, so a round
-/// then holds the write lock only briefly and the next waits for the writer's next commit. Each
-/// commit stores at least one event, so the processor keeps pace unless the writer batches more
-/// than this many per commit, and catches up after.
-const BUSY_BATCH: i64 = 4;
+/// then holds the write lock only briefly and the next waits for the writer's next commit. Below
+/// saturation (see [`writer::Writer::saturated`]) commits store at most 8 rows on average, so one
+/// round of this many per commit keeps pace.
+const BUSY_BATCH: i64 = 8;
 /// The longest the processor waits for the writer's commit before its next round.
 const YIELD: Duration = Duration::from_millis(10);
 /// While the writer is saturated, the processor applies nothing (every round would hold the write
