@@ -186,16 +186,8 @@ impl Stage {
         let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "message_template_status_update",
             "value": {"event": "APPROVED", "message_template_name": "order_update", "message_template_language": "en_US"}}]}]})
         .to_string();
-        let url = self.setup["account"]["webhook_url"].as_str().unwrap();
-        let sig = hex::encode(wabahub::providers::meta::signature::sign("app-secret-123456", body.as_bytes()));
-        let res = client
-            .post(format!("{base}{}", &url[url.find("/webhooks/").unwrap()..]))
-            .header("x-hub-signature-256", format!("sha256={sig}"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let path = crate::webhooks::path_of(self.setup["account"]["webhook_url"].as_str().unwrap());
+        let res = crate::webhooks::post_signed(client, &format!("{base}{path}"), "app-secret-123456", &body).await;
         assert_eq!(res.status(), 200);
         for _ in 0..200 {
             if self.get(&format!("/api/v1/accounts/{account}/templates")).await["data"][0]["status"] == "APPROVED" {

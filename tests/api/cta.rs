@@ -132,29 +132,15 @@ async fn quick_replies_with_a_cta_payload_count_as_clicks() {
     let t = app.signup("quinn").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
     let acc = app.get(&format!("/api/v1/accounts/{account}"), &t.token).await.expect(200);
-    let url = acc["webhook_url"].as_str().unwrap();
-    let path = &url[url.find("/webhooks/").unwrap()..];
+    let path = crate::webhooks::path_of(acc["webhook_url"].as_str().unwrap());
     let green = project(&app, t.id, "Green Acres", Some(BROCHURE)).await;
     let lead =
         app.post("/api/v1/leads", &t.token, json!({"phone": "+919876543210", "project_id": green})).await.expect(201);
     let reply = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"phone_number_id": "none"},
         "messages": [{"from": "919876543210", "id": "wamid.Q1", "timestamp": "1700000000", "type": "button",
-                      "button": {"payload": "cta:interested:12", "text": "Interested"}}]}}]}]})
-    .to_string();
-    let sig = hex::encode(wabahub::providers::meta::signature::sign(
-        wabahub::providers::sandbox::SANDBOX_APP_SECRET,
-        reply.as_bytes(),
-    ));
-    let res = app
-        .client
-        .post(app.url(path))
-        .header("x-hub-signature-256", format!("sha256={sig}"))
-        .body(reply)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+                      "button": {"payload": "cta:interested:12", "text": "Interested"}}]}}]}]});
+    crate::webhooks::deliver_signed(&app, path, wabahub::providers::sandbox::SANDBOX_APP_SECRET, &reply).await;
     let lead_path = format!("/api/v1/leads/{}", lead["id"]);
     let mut status = Value::Null;
     for _ in 0..200 {

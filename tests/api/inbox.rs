@@ -11,6 +11,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::helpers::*;
 use crate::messages::{sandbox_account, settle};
 use crate::setup::full_meta_setup;
+use crate::webhooks::{deliver_signed, path_of};
 
 /// The app secret of accounts made with `full_meta_setup`.
 const META_SECRET: &str = "app-secret-123456";
@@ -24,24 +25,7 @@ pub async fn sandbox_inbound(app: &TestApp, token: &str, account: i64, from: &st
 /// The path of an account's webhook URL.
 pub async fn webhook_path(app: &TestApp, token: &str, account: i64) -> String {
     let acc = app.get(&format!("/api/v1/accounts/{account}"), token).await.expect(200);
-    let url = acc["webhook_url"].as_str().unwrap();
-    url[url.find("/webhooks/").unwrap()..].to_string()
-}
-
-/// POSTs `body` to a webhook path signed with `secret`, expecting 200.
-pub async fn deliver_signed(app: &TestApp, path: &str, secret: &str, body: &Value) {
-    let text = body.to_string();
-    let sig = hex::encode(wabahub::providers::meta::signature::sign(secret, text.as_bytes()));
-    let res = app
-        .client
-        .post(app.url(path))
-        .header("x-hub-signature-256", format!("sha256={sig}"))
-        .header("content-type", "application/json")
-        .body(text)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    path_of(acc["webhook_url"].as_str().unwrap()).to_string()
 }
 
 /// Waits until every stored webhook event of the tenant has been applied.

@@ -104,18 +104,9 @@ async fn no_route_leaks_or_changes_another_tenants_data() {
     })
     .await
     .unwrap();
-    let inbound = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "4242424242"}, "messages": [{"from": "14155550199", "id": "wamid.alpha", "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": "alpha-inbound"}}]}}]}]}).to_string();
-    let url = setup["account"]["webhook_url"].as_str().unwrap();
-    let signature = hex::encode(wabahub::providers::meta::signature::sign("app-secret-123456", inbound.as_bytes()));
-    let delivered = app
-        .client
-        .post(app.url(&url[url.find("/webhooks/").unwrap()..]))
-        .header("x-hub-signature-256", format!("sha256={signature}"))
-        .body(inbound)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(delivered.status(), 200);
+    let inbound = json!({"object": "whatsapp_business_account", "entry": [{"id": "2222", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "4242424242"}, "messages": [{"from": "14155550199", "id": "wamid.alpha", "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": "alpha-inbound"}}]}}]}]});
+    let path = crate::webhooks::path_of(setup["account"]["webhook_url"].as_str().unwrap());
+    crate::webhooks::deliver_signed(&app, path, "app-secret-123456", &inbound).await;
     crate::inbox::drained(&app, &a.token).await;
     // The contact wrote, so a free-form reply may be sent.
     let message = app

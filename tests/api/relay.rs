@@ -331,24 +331,10 @@ async fn inbound_messages_and_template_updates_are_relayed() {
         {"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "x"},
             "messages": [{"from": "919876543210", "id": "wamid.IN1", "timestamp": "1700000000", "type": "text", "text": {"body": "hello"}}]}},
         {"field": "message_template_status_update", "value": {"event": "APPROVED", "message_template_name": "order_update", "message_template_language": "en_US"}}
-    ]}]})
-    .to_string();
+    ]}]});
     let acc = app.get(&format!("/api/v1/accounts/{account}"), &t.token).await.expect(200);
-    let url = acc["webhook_url"].as_str().unwrap();
-    let sig = hex::encode(wabahub::providers::meta::signature::sign(
-        wabahub::providers::sandbox::SANDBOX_APP_SECRET,
-        body.as_bytes(),
-    ));
-    let res = app
-        .client
-        .post(app.url(&url[url.find("/webhooks/").unwrap()..]))
-        .header("x-hub-signature-256", format!("sha256={sig}"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let path = crate::webhooks::path_of(acc["webhook_url"].as_str().unwrap());
+    crate::webhooks::deliver_signed(&app, path, wabahub::providers::sandbox::SANDBOX_APP_SECRET, &body).await;
     let got = received(&fake, 2).await;
     let mut types = Vec::new();
     for req in &got {

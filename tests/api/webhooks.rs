@@ -36,7 +36,7 @@ pub async fn meta_app() -> (TestApp, MockServer, Tenant, i64, String) {
 async fn meta_account(app: &TestApp, t: &Tenant, phone: &str, phone_id: &str) -> (i64, String) {
     let res = app.post("/api/v1/accounts/setup", &t.token, full_meta_setup("Meta", phone, phone_id)).await.expect(201);
     let url = res["account"]["webhook_url"].as_str().unwrap();
-    (res["account"]["id"].as_i64().unwrap(), url[url.find("/webhooks/").unwrap()..].to_string())
+    (res["account"]["id"].as_i64().unwrap(), path_of(url).to_string())
 }
 
 fn signature(secret: &str, body: &str) -> String {
@@ -50,6 +50,23 @@ async fn deliver(app: &TestApp, path: &str, body: &str, sig: Option<String>) -> 
         req = req.header("x-hub-signature-256", s);
     }
     TestApp::read(req.send().await.unwrap()).await
+}
+
+/// The path of an account's webhook URL (the part the test server serves).
+pub fn path_of(webhook_url: &str) -> &str {
+    &webhook_url[webhook_url.find("/webhooks/").unwrap()..]
+}
+
+/// POSTs a JSON body to `url` with its `X-Hub-Signature-256` under `secret`.
+pub async fn post_signed(client: &reqwest::Client, url: &str, secret: &str, body: &str) -> reqwest::Response {
+    client
+        .post(url)
+        .header("x-hub-signature-256", signature(secret, body))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Delivers a body signed with `secret` and expects 200.
@@ -456,7 +473,7 @@ async fn tata_callbacks_need_the_shared_token() {
     let res = app.post("/api/v1/accounts/setup", &t.token, setup).await;
     let account = res.expect(201);
     let url = account["account"]["webhook_url"].as_str().unwrap();
-    let path = url[url.find("/webhooks/").unwrap()..].to_string();
+    let path = path_of(url).to_string();
     assert!(path.starts_with("/webhooks/tata/"));
     let body = envelope(vec![messages_change(PHONE_ID, "messages", json!([{"from": "919876543210", "id": "wamid.TATA", "timestamp": "1700000000", "type": "text", "text": {"body": "hi"}}]))]).to_string();
     let post = |token: Option<&str>, query: &str| {
@@ -545,7 +562,7 @@ async fn opt_out_keywords_and_bot_replies() {
     let bot = json!({"bot_settings": {"enable_auto_reply": true, "greeting_message": "Welcome!", "fallback_message": "An agent will reply soon.", "opt_out_keywords": ["band karo"]}});
     let acc = app.patch(&format!("/api/v1/accounts/{account}"), &t.token, bot).await.expect(200);
     let url = acc["webhook_url"].as_str().unwrap();
-    let path = &url[url.find("/webhooks/").unwrap()..];
+    let path = path_of(url);
     let secret = wabahub::providers::sandbox::SANDBOX_APP_SECRET;
 
     deliver_signed(&app, path, secret, &inbound_text("919876543210", "wamid.A1", "hi")).await;
@@ -573,7 +590,7 @@ async fn conversations_list_contacts_with_their_window() {
     let (account, _) = crate::messages::sandbox_account(&app, &t.token).await;
     let acc = app.get(&format!("/api/v1/accounts/{account}"), &t.token).await.expect(200);
     let url = acc["webhook_url"].as_str().unwrap();
-    let path = &url[url.find("/webhooks/").unwrap()..];
+    let path = path_of(url);
     deliver_signed(
         &app,
         path,
@@ -613,7 +630,7 @@ async fn webhook_bodies_may_be_up_to_three_megabytes() {
     let (account, _) = crate::messages::sandbox_account(&app, &t.token).await;
     let acc = app.get(&format!("/api/v1/accounts/{account}"), &t.token).await.expect(200);
     let url = acc["webhook_url"].as_str().unwrap();
-    let path = &url[url.find("/webhooks/").unwrap()..];
+    let path = path_of(url);
     let secret = wabahub::providers::sandbox::SANDBOX_APP_SECRET;
     let mut big = inbound_text("919876543210", "wamid.BIG", "hi");
     big["padding"] = json!("x".repeat(2 * 1024 * 1024));
