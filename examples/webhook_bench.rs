@@ -301,12 +301,14 @@ fn stored(url: &str) -> i64 {
     e::table.count().get_result(&mut conn).unwrap()
 }
 
-/// Events the processor has still to apply: read through its partial index of waiting events, so
-/// polling costs the server being measured little.
+/// Events the processor has still to apply: read through its partial index of waiting events
+/// (spelled as the index's condition, so both backends use it), so polling costs the server being
+/// measured little.
 fn waiting(conn: &mut wabahub::db::DbConn) -> i64 {
     use diesel::prelude::*;
     use wabahub::db::schema::webhook_events as e;
-    e::table.filter(e::processed_at.is_null().and(e::quarantined.eq(false))).count().get_result(conn).unwrap()
+    let waiting = e::processed_at.is_null().and(diesel::dsl::not(e::quarantined));
+    e::table.filter(waiting).count().get_result(conn).unwrap()
 }
 
 fn wabahub_run(a: &Args, phone_id: &str, secret: &str, n: usize) {
