@@ -34,9 +34,17 @@ pub struct Settings {
     pub allow_signup: bool,
     pub db_pool_size: u32,
     pub max_body_bytes: usize,
-    /// Failed logins allowed per email (and, times four, per IP) in one window.
+    /// Failed logins free per (email, client address), and four times as many per address;
+    /// then the wait doubles from 30 s (see `auth::throttle`).
     pub login_max_failures: u32,
+    /// Failed logins free per email from all addresses; then attempts are slowed (1–30 s apart).
+    pub login_max_failures_per_email: u32,
+    /// Failures are forgotten after this long without one; also the longest backoff.
     pub login_window_secs: u64,
+    /// Signups allowed per client address per hour.
+    pub signup_max_per_address: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks; none by default).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub workers: usize,
     /// Run the outbox dispatcher inside `serve`.
     pub outbox_enabled: bool,
@@ -163,7 +171,10 @@ impl Settings {
             db_pool_size: parse_var("DATABASE_POOL_SIZE", 16)?,
             max_body_bytes: parse_var("MAX_BODY_BYTES", 1024 * 1024)?,
             login_max_failures: parse_var("LOGIN_MAX_FAILURES", 5)?,
+            login_max_failures_per_email: parse_var("LOGIN_MAX_FAILURES_PER_EMAIL", 50)?,
             login_window_secs: parse_var("LOGIN_WINDOW_SECS", 900)?,
+            signup_max_per_address: parse_var("SIGNUP_MAX_PER_ADDRESS", 10)?,
+            trusted_proxies: parse_proxies(var("TRUSTED_PROXIES").as_deref().unwrap_or_default())?,
             workers: parse_var("WABAHUB_WORKERS", 0)?,
             outbox_enabled: parse_bool("OUTBOX_ENABLED", true)?,
             outbox_batch: parse_var("OUTBOX_BATCH", 200)?,
@@ -205,6 +216,12 @@ impl Settings {
         {
             bail!("DEFAULT_COUNTRY_CODE must be 1 to 3 digits, without +");
         }
+        if self.login_max_failures < 1 || self.login_max_failures_per_email < self.login_max_failures {
+            bail!("LOGIN_MAX_FAILURES must be at least 1 and LOGIN_MAX_FAILURES_PER_EMAIL at least as large");
+        }
+        if self.login_window_secs < 1 || self.signup_max_per_address < 1 {
+            bail!("LOGIN_WINDOW_SECS and SIGNUP_MAX_PER_ADDRESS must be at least 1");
+        }
         if self.cta_token_ttl_secs <= 0 {
             bail!("CTA_TOKEN_TTL_SECS must be positive");
         }
@@ -216,6 +233,20 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Parses `TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks.
+fn parse_proxies(value: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| anyhow::anyhow!("TRUSTED_PROXIES: {p:?} is not an address or CIDR block"))
+        })
+        .collect()
 }
 
 /// Loads a development secret from the data folder, creating it on first use.

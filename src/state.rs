@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::jwt::JwtKeys;
-use crate::auth::login_limit::LoginLimiter;
+use crate::auth::throttle::Throttle;
 use crate::config::Settings;
 use crate::connect::ProviderCache;
 use crate::crypto::Vault;
@@ -21,7 +21,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub vault: Vault,
     pub jwt: JwtKeys,
-    pub login_limiter: Arc<LoginLimiter>,
+    /// Login and signup attempts per client address and email.
+    pub throttle: Arc<Throttle>,
     pub metrics: Arc<Metrics>,
     /// Built provider clients, per account and sending number.
     pub providers: ProviderCache,
@@ -44,7 +45,12 @@ impl AppState {
             webhook_writer: Writer::start(db.clone(), webhook_wakeup.clone())?,
             vault: Vault::new(&settings.fernet_keys)?,
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl_secs),
-            login_limiter: Arc::new(LoginLimiter::new(settings.login_max_failures, settings.login_window_secs)),
+            throttle: Arc::new(Throttle::new(
+                settings.login_max_failures,
+                settings.login_max_failures_per_email,
+                settings.login_window_secs,
+                settings.signup_max_per_address,
+            )),
             metrics: Arc::new(Metrics::default()),
             providers: ProviderCache::default(),
             wakeup: Wakeup::default(),

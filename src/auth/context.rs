@@ -88,15 +88,13 @@ async fn authenticate(req: HttpRequest) -> ApiResult<AuthContext> {
             .await?
             .ok_or_else(|| ApiError::unauthorized("invalid_api_key", "the API key is unknown or revoked"))?
     } else {
-        let user_id = state
+        let access = state
             .jwt
             .verify(&token)
             .ok_or_else(|| ApiError::unauthorized("invalid_token", "the access token is invalid or expired"))?;
-        state
-            .db
-            .run(move |c| store::users::authenticate(c, user_id))
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("invalid_token", "the access token's user no longer exists"))?
+        state.db.run(move |c| store::users::authenticate(c, access.user_id, access.session_id)).await?.ok_or_else(
+            || ApiError::unauthorized("invalid_token", "the access token's session was signed out or its user is gone"),
+        )?
     };
     if let Some(tid) = tenant_override {
         if !ctx.principal.platform_admin {

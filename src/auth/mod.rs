@@ -1,9 +1,10 @@
 //! Authentication: passwords, JWTs, refresh tokens, API keys and the request's `AuthContext`.
 
+pub mod client;
 pub mod context;
 pub mod jwt;
-pub mod login_limit;
 pub mod password;
+pub mod throttle;
 pub mod tokens;
 
 pub use context::AuthContext;

@@ -34,6 +34,16 @@ diesel::table! {
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        session_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -452,6 +462,8 @@ diesel::table! {
 
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(accounts -> tenants (tenant_id));
 diesel::joinable!(phone_numbers -> accounts (account_id));
@@ -494,6 +506,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
     refresh_tokens,
+    sessions,
     api_keys,
     accounts,
     phone_numbers,

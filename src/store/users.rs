@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::auth::Role;
 use crate::auth::context::{AuthContext, Authenticated};
-use crate::db::schema::{tenants, users};
+use crate::db::schema::{sessions, tenants, users};
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
 use crate::pagination::Page;
@@ -54,11 +54,14 @@ pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
     users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
 }
 
-/// The principal for a user id from a verified JWT, with its tenant's state.
-pub fn authenticate(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Authenticated>> {
+/// The principal for a verified access token (its user and session), with its tenant's state;
+/// `None` when the user is gone or the session was signed out.
+pub fn authenticate(conn: &mut DbConn, user_id: i64, session_id: i64) -> QueryResult<Option<Authenticated>> {
+    let live_session = sessions::table
+        .filter(sessions::id.eq(session_id).and(sessions::user_id.eq(user_id)).and(sessions::revoked_at.is_null()));
     let row: Option<(i64, String, bool, String)> = users::table
         .inner_join(tenants::table)
-        .filter(users::id.eq(user_id))
+        .filter(users::id.eq(user_id).and(diesel::dsl::exists(live_session)))
         .select((users::tenant_id, users::role, users::is_platform_admin, tenants::status))
         .first(conn)
         .optional()?;

@@ -2,10 +2,12 @@
 
 pub mod types;
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use self::types::*;
-use crate::auth::{AuthContext, Role, password, tokens};
+use crate::auth::{AuthContext, Role, client, password, tokens};
 use crate::db::write_tx;
 use crate::domain::TenantId;
 use crate::error::{ApiError, ApiResult};
@@ -17,18 +19,27 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(signup).service(login).service(refresh).service(logout).service(get_me);
 }
 
-/// Issues an access token and a stored refresh token for a user.
+/// Starts a session for a user: an access token naming it and its first refresh token.
 pub async fn issue_tokens(state: &AppState, user_id: i64, tenant_id: i64) -> ApiResult<TokenPair> {
     let refresh_token = tokens::new_refresh_token();
     let hash = tokens::sha256_hex(&refresh_token);
     let ttl = state.settings.refresh_token_ttl_secs;
-    state.db.run(move |c| store::sessions::create(c, user_id, &hash, ttl)).await?;
-    Ok(TokenPair {
-        access_token: state.jwt.issue(user_id, tenant_id),
+    let session_id = state.db.run(move |c| write_tx(c, |c| store::sessions::start(c, user_id, &hash, ttl))).await?;
+    Ok(token_pair(state, user_id, tenant_id, session_id, refresh_token))
+}
+
+fn token_pair(state: &AppState, user_id: i64, tenant_id: i64, session_id: i64, refresh_token: String) -> TokenPair {
+    TokenPair {
+        access_token: state.jwt.issue(user_id, tenant_id, session_id),
         token_type: "Bearer",
         expires_in: state.jwt.ttl_secs(),
         refresh_token,
-    })
+    }
+}
+
+/// The caller's address for throttling (see `auth::client`); unspecified when there is no peer.
+fn client_ip(req: &HttpRequest, state: &AppState) -> IpAddr {
+    client::client_addr(req, &state.settings.trusted_proxies).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 /// Normalises an email for storage and lookup.
@@ -36,17 +47,26 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// Creates a tenant and its owner, and signs the owner in.
+/// Creates a tenant and its owner, and signs the owner in. Limited per client address.
 #[utoipa::path(tag = "auth", request_body = SignupRequest, responses(
     (status = 201, body = SignupResponse),
     (status = 403, description = "signup is switched off", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "email already registered", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "too many signups from this address; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/signup")]
-pub async fn signup(state: web::Data<AppState>, body: ValidatedJson<SignupRequest>) -> ApiResult<HttpResponse> {
+pub async fn signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: ValidatedJson<SignupRequest>,
+) -> ApiResult<HttpResponse> {
     if !state.settings.allow_signup {
         return Err(ApiError::forbidden("signup_disabled", "signup is switched off on this server"));
     }
+    state
+        .throttle
+        .begin_signup(client_ip(&req, &state))
+        .map_err(|wait| ApiError::rate_limited(wait, "too many signups from this address; try again later"))?;
     let req = body.0;
     let email = normalize_email(&req.email);
     let hash = web::block(move || password::hash(&req.password)).await?;
@@ -77,11 +97,12 @@ pub async fn signup(state: web::Data<AppState>, body: ValidatedJson<SignupReques
     Ok(HttpResponse::Created().json(SignupResponse { user: user.into(), tenant: tenant.into(), tokens }))
 }
 
-/// Exchanges email and password for tokens. Failures are rate limited per email and per IP.
+/// Exchanges email and password for tokens. Attempts are throttled per (email, client address)
+/// with backoff, per address, and (slowed, never locked) per email.
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = TokenPair),
     (status = 401, description = "wrong email or password", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 429, description = "too many failed attempts", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "too many failed attempts; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/login")]
 pub async fn login(
@@ -90,12 +111,11 @@ pub async fn login(
     body: ValidatedJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let email = normalize_email(&body.0.email);
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    if let Some(wait) = state.login_limiter.check(&email, &ip) {
-        return Err(ApiError::rate_limited(wait, "too many failed login attempts; try again later"));
-    }
-    let lookup = email.clone();
-    let user: Option<User> = state.db.run(move |c| store::users::by_email(c, &lookup)).await?;
+    let attempt = state
+        .throttle
+        .begin_login(&email, client_ip(&req, &state))
+        .map_err(|wait| ApiError::rate_limited(wait, "too many failed login attempts; try again later"))?;
+    let user: Option<User> = state.db.run(move |c| store::users::by_email(c, &email)).await?;
     let password = body.0.password;
     let (ok, user) = web::block(move || {
         let hash = user.as_ref().map_or(password::dummy_hash(), |u| u.password_hash.as_str());
@@ -103,14 +123,14 @@ pub async fn login(
     })
     .await?;
     let Some(user) = user.filter(|_| ok) else {
-        state.login_limiter.fail(&email, &ip);
         return Err(ApiError::unauthorized("invalid_credentials", "wrong email or password"));
     };
-    state.login_limiter.succeed(&email);
+    state.throttle.succeeded(attempt);
     Ok(HttpResponse::Ok().json(issue_tokens(&state, user.id, user.tenant_id).await?))
 }
 
-/// Trades a refresh token for a new pair; the old refresh token stops working.
+/// Trades a refresh token for a new pair in the same session; the old refresh token stops working.
+/// Presenting a used refresh token again signs out every session of its user.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenPair),
     (status = 401, description = "unknown, expired or reused refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -118,9 +138,26 @@ pub async fn login(
 #[post("/auth/refresh")]
 pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
     let hash = tokens::sha256_hex(&body.0.refresh_token);
-    let outcome = state.db.run(move |c| write_tx(c, |c| store::sessions::consume(c, &hash))).await?;
-    let user_id = match outcome {
-        Refresh::Valid { user_id } => user_id,
+    let refresh_token = tokens::new_refresh_token();
+    let new_hash = tokens::sha256_hex(&refresh_token);
+    let ttl = state.settings.refresh_token_ttl_secs;
+    // The principal is read in the rotating transaction: once it commits, a concurrent reuse may
+    // sign the session out, but this request has already won.
+    let (outcome, auth) = state
+        .db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let outcome = store::sessions::rotate(c, &hash, &new_hash, ttl)?;
+                let auth = match outcome {
+                    Refresh::Valid { user_id, session_id } => store::users::authenticate(c, user_id, session_id)?,
+                    _ => None,
+                };
+                Ok::<_, diesel::result::Error>((outcome, auth))
+            })
+        })
+        .await?;
+    let (user_id, session_id) = match outcome {
+        Refresh::Valid { user_id, session_id } => (user_id, session_id),
         Refresh::Reused => {
             return Err(ApiError::unauthorized(
                 "refresh_token_reused",
@@ -131,7 +168,6 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequ
             return Err(ApiError::unauthorized("invalid_refresh_token", "the refresh token is invalid or expired"));
         }
     };
-    let auth = state.db.run(move |c| store::users::authenticate(c, user_id)).await?;
     let auth = auth.ok_or_else(|| ApiError::unauthorized("invalid_refresh_token", "the user no longer exists"))?;
     if auth.tenant_suspended && !auth.principal.platform_admin {
         return Err(ApiError::forbidden(
@@ -139,10 +175,12 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequ
             "this tenant is suspended; contact the platform administrator",
         ));
     }
-    Ok(HttpResponse::Ok().json(issue_tokens(&state, user_id, auth.principal.tenant_id.0).await?))
+    let tenant_id = auth.principal.tenant_id.0;
+    Ok(HttpResponse::Ok().json(token_pair(&state, user_id, tenant_id, session_id, refresh_token)))
 }
 
-/// Revokes a refresh token. Always 204, so it reveals nothing about the token.
+/// Signs out the session of a refresh token: its refresh tokens and the access tokens issued from
+/// it stop working at once. Always 204, so it reveals nothing about the token.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "signed out")))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
