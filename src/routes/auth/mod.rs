@@ -97,8 +97,10 @@ pub async fn signup(
     Ok(HttpResponse::Created().json(SignupResponse { user: user.into(), tenant: tenant.into(), tokens }))
 }
 
-/// Exchanges email and password for tokens. Attempts are throttled per (email, client address)
-/// with backoff, per address, and (slowed, never locked) per email.
+/// Exchanges email and password for tokens.
+///
+/// Attempts are throttled per (email, client address) with backoff, per address, and (slowed,
+/// never locked) per email.
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = TokenPair),
     (status = 401, description = "wrong email or password", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -130,6 +132,7 @@ pub async fn login(
 }
 
 /// Trades a refresh token for a new pair in the same session; the old refresh token stops working.
+///
 /// Presenting a used refresh token again signs out every session of its user.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenPair),
@@ -179,8 +182,10 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequ
     Ok(HttpResponse::Ok().json(token_pair(&state, user_id, tenant_id, session_id, refresh_token)))
 }
 
-/// Signs out the session of a refresh token: its refresh tokens and the access tokens issued from
-/// it stop working at once. Always 204, so it reveals nothing about the token.
+/// Signs out the session of a refresh token.
+///
+/// Its refresh tokens and the access tokens issued from it stop working at once. Always 204, so it
+/// reveals nothing about the token.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "signed out")))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
