@@ -39,7 +39,7 @@ pub struct Settings {
     pub login_max_failures: u32,
     /// Failed logins free per email from all addresses; then attempts are slowed (1–30 s apart).
     pub login_max_failures_per_email: u32,
-    /// Failures are forgotten after this long without one; also the longest backoff.
+    /// The longest backoff; a count is forgotten this long after its wait ended.
     pub login_window_secs: u64,
     /// Signups allowed per client address per hour.
     pub signup_max_per_address: u32,

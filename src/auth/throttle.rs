@@ -8,7 +8,7 @@
 //! - email (many addresses against one account): `max_failures_per_email` free, then 1 s doubling
 //!   up to 30 s between attempts: the account is slowed, never locked for everyone.
 //!
-//! A count is forgotten after `window` without a failure. Signups are limited to
+//! A count is forgotten `window` after its wait ended without a new failure. Signups are limited to
 //! `max_signups` per address per hour. IPv6 addresses count by their /64.
 
 use std::collections::HashMap;
@@ -40,6 +40,11 @@ impl Rule {
             None => Duration::ZERO,
             Some(over) => self.base.saturating_mul(1 << over.min(20)).min(self.cap),
         }
+    }
+
+    /// A count is forgotten once a whole window has passed after the wait it imposed.
+    fn forgotten(self, c: &Count, now: Instant, window: Duration) -> bool {
+        now.duration_since(c.last) >= self.delay(c.failures) + window
     }
 }
 
@@ -112,7 +117,7 @@ impl Throttle {
             .iter()
             .zip(self.rules)
             .filter_map(|(key, rule)| {
-                let c = map.get(key).filter(|c| now.duration_since(c.last) < self.window)?;
+                let c = map.get(key).filter(|c| !rule.forgotten(c, now, self.window))?;
                 Some((c.last + rule.delay(c.failures)).saturating_duration_since(now))
             })
             .max()
@@ -120,10 +125,11 @@ impl Throttle {
         if !wait.is_zero() {
             return Err(whole_secs(wait));
         }
-        sweep(&mut map, now, self.window);
-        for key in &keys {
+        // Every wait is at most a window, so a count older than two windows is forgotten.
+        sweep(&mut map, now, self.window * 2);
+        for (key, rule) in keys.iter().zip(self.rules) {
             let c = map.entry(key.clone()).or_insert(Count { failures: 0, last: now });
-            if now.duration_since(c.last) >= self.window {
+            if rule.forgotten(c, now, self.window) {
                 c.failures = 0;
             }
             *c = Count { failures: c.failures.saturating_add(1), last: now };
@@ -201,8 +207,13 @@ mod tests {
             assert!(t.begin_login_at("a@x.io", A, at).is_ok());
         }
         assert_eq!(waits, [30, 60, 120, 240, 480, 900, 900]);
-        // Quiet for a whole window: forgotten.
-        assert!(t.begin_login_at("a@x.io", A, at + secs(900)).is_ok());
+        assert_eq!(t.begin_login_at("a@x.io", A, at + secs(899)).err(), Some(1));
+        // Quiet for a whole window after the wait ended: forgotten, five free attempts again.
+        let fresh = at + secs(900 + 900);
+        for _ in 0..5 {
+            assert!(t.begin_login_at("a@x.io", A, fresh).is_ok());
+        }
+        assert_eq!(t.begin_login_at("a@x.io", A, fresh).err(), Some(30));
     }
 
     #[test]
