@@ -209,10 +209,8 @@ impl Client {
     ) -> Result<Response, SendError> {
         let failed = |message: String| SendError::Failed { connect: true, timeout: false, message };
         let http = self.http.as_ref().ok_or_else(|| failed("the HTTP client is not available".into()))?;
+        let url = http_url(url).ok_or_else(|| SendError::Blocked(format!("{url} is not an http(s) URL")))?;
         let request = build(http.request(method, url)).build().map_err(SendError::from_reqwest)?;
-        if !matches!(request.url().scheme(), "http" | "https") {
-            return Err(SendError::Blocked(format!("{} URLs are not fetched", request.url().scheme())));
-        }
         check_literal(request.url(), self.allow_private).map_err(|b| SendError::Blocked(b.to_string()))?;
         http.execute(request).await.map_err(SendError::from_reqwest)
     }
