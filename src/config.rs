@@ -31,6 +31,8 @@ pub struct Settings {
     /// The verify token of the platform app's webhook handshake (`GET /webhooks/meta`).
     pub meta_verify_token: Option<String>,
     pub tata_base_url: String,
+    /// Base URLs an account may choose instead of `tata_base_url` (none by default).
+    pub tata_allowed_base_urls: Vec<String>,
     pub allow_signup: bool,
     pub db_pool_size: u32,
     pub max_body_bytes: usize,
@@ -64,7 +66,8 @@ pub struct Settings {
     pub health_check_interval_secs: u64,
     /// Seconds between template syncs of every active account (0 = off).
     pub template_sync_interval_secs: u64,
-    /// Allow media (and relay) URLs on private, loopback and link-local addresses (tests only).
+    /// Allow every outbound URL (media, brochures, relay endpoints, provider APIs) on internal
+    /// addresses: private, loopback, link-local, … (development and tests only).
     pub allow_private_urls: bool,
     /// Run the webhook relay (deliveries to tenants' endpoints) inside `serve`.
     pub relay_enabled: bool,
@@ -167,6 +170,9 @@ impl Settings {
             meta_app_secret: var("META_APP_SECRET"),
             meta_verify_token: var("META_VERIFY_TOKEN"),
             tata_base_url: var("TATA_BASE_URL").unwrap_or_else(|| "https://wb.omni.tatatelebusiness.com".into()),
+            tata_allowed_base_urls: var("TATA_ALLOWED_BASE_URLS")
+                .map(|v| v.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect())
+                .unwrap_or_default(),
             allow_signup: parse_bool("ALLOW_SIGNUP", true)?,
             db_pool_size: parse_var("DATABASE_POOL_SIZE", 16)?,
             max_body_bytes: parse_var("MAX_BODY_BYTES", 1024 * 1024)?,
@@ -230,6 +236,22 @@ impl Settings {
         }
         if self.outbox_lease_secs <= self.provider_timeout_secs {
             bail!("OUTBOX_LEASE_SECS must be longer than PROVIDER_TIMEOUT_SECS");
+        }
+        self.validate_provider_urls()
+    }
+
+    /// Provider URLs are http(s) with a host, and not internal IP addresses unless
+    /// `ALLOW_PRIVATE_URLS` (names are checked when they are resolved, on every request).
+    fn validate_provider_urls(&self) -> anyhow::Result<()> {
+        let urls = [("META_GRAPH_URL", &self.meta_graph_url), ("TATA_BASE_URL", &self.tata_base_url)]
+            .into_iter()
+            .chain(self.tata_allowed_base_urls.iter().map(|u| ("TATA_ALLOWED_BASE_URLS", u)));
+        for (name, url) in urls {
+            let parsed = crate::outbound::http_url(url)
+                .with_context(|| format!("{name}: {url:?} is not an http(s) URL with a host"))?;
+            crate::outbound::check_literal(&parsed, self.allow_private_urls).with_context(|| {
+                format!("{name}: {url:?} is an internal address (set ALLOW_PRIVATE_URLS=true for development)")
+            })?;
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod media;
 pub mod metrics;
 pub mod openapi;
+pub mod outbound;
 pub mod outbox;
 pub mod pagination;
 pub mod providers;

@@ -1,12 +1,14 @@
 //! Checks the media a message links to before it is queued: the URL must point at a public
-//! address (no private, loopback or link-local targets), and a HEAD request must show a type and
-//! size the provider accepts (reference §9).
+//! address (the guard of [`crate::outbound`]), and a HEAD request must show a type and size the
+//! provider accepts (reference §9).
 
-use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use reqwest::Method;
+
 use crate::error::FieldErrors;
+use crate::outbound::{Client, SendError, http_url};
 use crate::providers::MessageBody;
 use crate::providers::message::{Header, MediaKind};
 
@@ -50,84 +52,19 @@ pub fn links(m: &MessageBody) -> Vec<(MediaKind, String, &'static str)> {
     }
 }
 
-/// Whether an address is one we refuse to fetch: private, loopback, link-local, shared, unspecified.
-pub fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || o[0] == 0
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
-        }
-    }
-}
-
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default()
-    })
-}
-
-/// Why a URL's host may not be fetched.
-#[derive(Debug, PartialEq, Eq)]
-pub enum HostError {
-    /// No host, or it does not resolve.
-    Unresolvable,
-    /// It resolves to an internal address (and those are not allowed).
-    Internal,
-}
-
-/// Resolves the URL's host and refuses internal addresses unless `allow_private`.
-pub async fn check_host(url: &reqwest::Url, allow_private: bool) -> Result<(), HostError> {
-    let host = url.host_str().ok_or(HostError::Unresolvable)?.trim_matches(['[', ']']).to_string();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| HostError::Unresolvable)?
-            .map(|a| a.ip())
-            .collect(),
-    };
-    if addrs.is_empty() {
-        return Err(HostError::Unresolvable);
-    }
-    if !allow_private && addrs.iter().any(|ip| is_internal(*ip)) {
-        return Err(HostError::Internal);
-    }
-    Ok(())
+/// The HEAD client: guarded (see [`crate::outbound`]), 5 s per request.
+fn client(allow_private: bool) -> &'static Client {
+    static CLIENTS: OnceLock<[Client; 2]> = OnceLock::new();
+    &CLIENTS.get_or_init(|| [false, true].map(|p| Client::new(Duration::from_secs(5), p)))[usize::from(allow_private)]
 }
 
 /// Checks one link; the error is the field code to report.
 pub async fn check(kind: MediaKind, link: &str, allow_private: bool) -> Result<(), &'static str> {
-    let url = reqwest::Url::parse(link).map_err(|_| "invalid_url")?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("invalid_url");
-    }
-    check_host(&url, allow_private).await.map_err(|e| match e {
-        HostError::Unresolvable => "media_unreachable",
-        HostError::Internal => "media_url_not_allowed",
+    let url = http_url(link).ok_or("invalid_url")?;
+    let res = client(allow_private).send(Method::HEAD, url.as_str(), |r| r).await.map_err(|e| match e {
+        SendError::Blocked(_) => "media_url_not_allowed",
+        SendError::Failed { .. } => "media_unreachable",
     })?;
-    let res = client().head(url).send().await.map_err(|_| "media_unreachable")?;
     if !res.status().is_success() {
         return Err("media_unreachable");
     }
@@ -157,31 +94,4 @@ pub async fn check_message(m: &MessageBody, allow_private: bool) -> FieldErrors 
         }
     }
     errors
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn internal_addresses_are_refused() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(is_internal(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
-            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
-        }
-    }
 }

@@ -8,7 +8,7 @@ use crate::db::{now, write_tx};
 use crate::domain::TenantId;
 use crate::domain::account::ProviderKind;
 use crate::error::{ApiError, ApiResult};
-use crate::providers::{HealthStatus, ProviderError};
+use crate::providers::{HealthStatus, ProviderError, ProviderErrorKind};
 use crate::routes::templates::types::SyncReport;
 use crate::state::AppState;
 use crate::store::accounts::Account;
@@ -16,8 +16,12 @@ use crate::store::flows::{Flow, FlowChanges};
 use crate::store::templates::{NewTemplate, Template, TemplateChanges};
 use crate::store::{self, health_logs::Check, health_logs::HealthLog};
 
-/// A provider refusal as an API error: 502 with the seeds' code and the provider's own code.
+/// A provider refusal as an API error: 502 with the seeds' code and the provider's own code;
+/// a provider URL the platform does not allow is decided here, so it is a 409.
 pub fn provider_error(e: ProviderError) -> ApiError {
+    if e.kind == ProviderErrorKind::UrlNotAllowed {
+        return ApiError::conflict(e.seed_code(), e.message);
+    }
     let detail = match e.code {
         Some(code) => format!("the provider refused the request ({code}): {}", e.message),
         None => format!("the provider refused the request: {}", e.message),

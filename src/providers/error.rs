@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::outbound::SendError;
+
 /// What kind of failure a provider reported; decides retry and what the tenant is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProviderErrorKind {
@@ -27,6 +29,9 @@ pub enum ProviderErrorKind {
     Transient,
     /// Anything that will fail again unchanged: bad requests, unsupported operations.
     Permanent,
+    /// The provider URL breaks the platform's rules (off the allow-list, or an internal
+    /// address): nothing was sent.
+    UrlNotAllowed,
 }
 
 impl ProviderErrorKind {
@@ -43,6 +48,7 @@ impl ProviderErrorKind {
             ProviderErrorKind::ButtonVariablesUnsupported => "ERR_BUTTON_VARIABLES_UNSUPPORTED",
             ProviderErrorKind::Transient => "ERR_PROVIDER_UNAVAILABLE",
             ProviderErrorKind::Permanent => "ERR_PROVIDER_REJECTED",
+            ProviderErrorKind::UrlNotAllowed => "ERR_PROVIDER_URL_NOT_ALLOWED",
         }
     }
 }
@@ -82,17 +88,35 @@ impl ProviderError {
     /// never reached the provider; "timed out" or "could not be completed" may have, so a
     /// sender must not resend without reconciling first.
     pub fn transport(err: &reqwest::Error) -> Self {
-        let what = if err.is_connect() {
+        Self::failed_call(err.is_connect(), err.is_timeout())
+    }
+
+    fn failed_call(connect: bool, timeout: bool) -> Self {
+        let what = if connect {
             "could not connect"
-        } else if err.is_timeout() {
+        } else if timeout {
             "timed out"
         } else {
             "could not be completed"
         };
         ProviderError {
-            maybe_delivered: !err.is_connect(),
+            maybe_delivered: !connect,
             ..ProviderError::new(ProviderErrorKind::Transient, format!("provider request {what}"))
         }
+    }
+
+    /// A request the guarded client did not complete: refused before sending (the URL is not
+    /// allowed), or failed on its way (as [`ProviderError::transport`]).
+    pub fn from_send(err: SendError) -> Self {
+        match err {
+            SendError::Blocked(why) => Self::url_not_allowed(format!("the provider URL is not allowed ({why})")),
+            SendError::Failed { connect, timeout, .. } => Self::failed_call(connect, timeout),
+        }
+    }
+
+    /// The account's provider URL breaks the platform's rules; nothing was sent.
+    pub fn url_not_allowed(message: impl Into<String>) -> Self {
+        ProviderError::new(ProviderErrorKind::UrlNotAllowed, message)
     }
 
     /// An operation this provider does not offer.

@@ -1,27 +1,32 @@
-//! The HTTP plumbing shared by the Meta and Tata clients: one `reqwest` client with timeouts,
-//! and the reading of a reply into JSON or a [`ProviderError`] built from a Graph error object.
+//! The HTTP plumbing shared by the Meta and Tata clients: the guarded client of
+//! [`crate::outbound`] with the provider timeout, and the reading of a reply into JSON or a
+//! [`ProviderError`] built from a Graph error object.
 
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 
 use super::codes::classify;
 use super::error::{ProviderError, ProviderErrorKind};
+use super::settings::ProviderConfig;
+use crate::outbound::Client;
 
-/// A client with connect and total timeouts; no redirects are followed with our token.
-pub fn client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
+/// The guarded client with the provider timeout: public addresses only unless
+/// `ALLOW_PRIVATE_URLS`, and no redirects are followed with our token.
+pub fn client(cfg: &ProviderConfig) -> Client {
+    Client::new(cfg.timeout, cfg.allow_private_urls)
 }
 
 /// Sends a request; a 2xx reply is returned as JSON (`Null` when empty), anything else as an error.
-pub async fn call(request: reqwest::RequestBuilder) -> Result<Value, ProviderError> {
-    read(request.send().await.map_err(|e| ProviderError::transport(&e))?).await
+pub async fn call(
+    http: &Client,
+    method: Method,
+    url: &str,
+    build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+) -> Result<Value, ProviderError> {
+    read(http.send(method, url, build).await.map_err(ProviderError::from_send)?).await
 }
 
 /// Reads a reply: JSON on 2xx, else the error it describes.

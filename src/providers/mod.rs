@@ -7,6 +7,7 @@ mod http;
 pub mod interactive;
 pub mod message;
 pub mod meta;
+pub mod refused;
 pub mod sandbox;
 pub mod settings;
 pub mod tata;
@@ -77,11 +78,19 @@ pub trait Provider: Send + Sync {
     }
 }
 
-/// The provider for `kind` (`meta`, `tata`; anything else is the sandbox).
+/// The provider for `kind` (`meta`, `tata`; anything else is the sandbox). A Tata account whose
+/// own base URL breaks [`ProviderConfig::check_tata_base_url`] gets a provider that refuses
+/// every call instead: the URL is never used.
 pub fn build(kind: &str, creds: ProviderCredentials, cfg: &ProviderConfig) -> Arc<dyn Provider> {
     match kind {
         "meta" => Arc::new(meta::MetaProvider::new(creds, cfg)),
-        "tata" => Arc::new(tata::TataProvider::new(creds, cfg)),
+        "tata" => match creds.tata_base_url.as_deref().map(|u| cfg.check_tata_base_url(u)) {
+            Some(Err(code)) => Arc::new(refused::RefusedProvider::new(
+                "tata",
+                format!("the account's tata_base_url is not allowed ({code}); set an allowed one or none"),
+            )),
+            _ => Arc::new(tata::TataProvider::new(creds, cfg)),
+        },
         _ => Arc::new(sandbox::SandboxProvider::new(cfg.sandbox_approval_delay)),
     }
 }
@@ -96,5 +105,21 @@ mod tests {
         assert_eq!(build("meta", ProviderCredentials::default(), &cfg).kind(), "meta");
         assert_eq!(build("tata", ProviderCredentials::default(), &cfg).kind(), "tata");
         assert_eq!(build("sandbox", ProviderCredentials::default(), &cfg).kind(), "sandbox");
+    }
+
+    #[tokio::test]
+    async fn a_tata_base_url_off_the_allow_list_is_never_used() {
+        let cfg = ProviderConfig::default();
+        let creds = ProviderCredentials {
+            tata_token: Some("tata.jwt.value".into()),
+            tata_base_url: Some("http://169.254.169.254".into()),
+            ..Default::default()
+        };
+        let provider = build("tata", creds, &cfg);
+        assert_eq!(provider.kind(), "tata");
+        let err = provider.list_templates().await.unwrap_err();
+        assert_eq!(err.kind, ProviderErrorKind::UrlNotAllowed);
+        assert!(err.message.contains("not_in_allow_list"), "{}", err.message);
+        assert_eq!(provider.health_check().await.status, HealthStatus::Unhealthy);
     }
 }

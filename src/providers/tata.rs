@@ -14,6 +14,7 @@
 //! no webhooks, so `verify_signature` is always `false`: its callbacks need another check.
 
 use async_trait::async_trait;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::Provider;
@@ -22,10 +23,11 @@ use super::http::{client, read};
 use super::message::{MessageBody, OutboundMessage};
 use super::settings::{ProviderConfig, ProviderCredentials};
 use super::types::*;
+use crate::outbound::{Client, SendError};
 
 /// A Tata Omni client for one number (its JWT names the number).
 pub struct TataProvider {
-    http: reqwest::Client,
+    http: Client,
     base: String,
     fallback_base: String,
     token: String,
@@ -37,7 +39,7 @@ impl TataProvider {
         let base = creds.tata_base_url.unwrap_or_else(|| cfg.tata_base_url.clone()).trim_end_matches('/').to_string();
         let fallback_base = cfg.tata_fallback_base_url.as_deref().map(|u| u.trim_end_matches('/').to_string());
         TataProvider {
-            http: client(cfg.timeout),
+            http: client(cfg),
             fallback_base: fallback_base.unwrap_or_else(|| base.clone()),
             base,
             token: creds.tata_token.unwrap_or_default(),
@@ -48,9 +50,9 @@ impl TataProvider {
     /// The primary call; `Ok(Err(e))` when it failed in a way that allows the fallback.
     async fn send_primary(&self, body: &Value) -> Result<Result<Value, ProviderError>, ProviderError> {
         let url = format!("{}/whatsapp-cloud/messages", self.base);
-        match self.http.post(url).bearer_auth(&self.token).json(body).send().await {
-            Err(e) if e.is_connect() => Ok(Err(ProviderError::transport(&e))),
-            Err(e) => Err(ProviderError::transport(&e)),
+        match self.http.send(Method::POST, &url, |r| r.bearer_auth(&self.token).json(body)).await {
+            Err(e @ SendError::Failed { connect: true, .. }) => Ok(Err(ProviderError::from_send(e))),
+            Err(e) => Err(ProviderError::from_send(e)),
             Ok(response) => match read(response).await {
                 Err(e) if e.http_status.is_some_and(|s| s >= 500) => Ok(Err(e)),
                 other => other.map(Ok),
@@ -61,7 +63,7 @@ impl TataProvider {
     async fn send_fallback(&self, integration_id: &str, body: Value) -> Result<Value, ProviderError> {
         let url = format!("{}/automation/webhook", self.fallback_base);
         let wrapped = json!({"integration_id": integration_id, "message": body});
-        super::http::call(self.http.post(url).bearer_auth(&self.token).json(&wrapped)).await
+        super::http::call(&self.http, Method::POST, &url, |r| r.bearer_auth(&self.token).json(&wrapped)).await
     }
 }
 

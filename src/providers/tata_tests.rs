@@ -165,3 +165,12 @@ async fn unsupported_operations_are_permanent_errors() {
     assert!(!tata.verify_signature(b"{}", Some("sha256=00")));
     assert!(tata.health_check().await.error.unwrap().contains("not supported by Tata"));
 }
+
+#[tokio::test]
+async fn an_internal_base_url_is_refused_and_does_not_fall_back() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
+    let cfg = ProviderConfig { allow_private_urls: false, ..config(&server) };
+    let err = TataProvider::new(creds(Some("integ-9")), &cfg).send_message(&text()).await.unwrap_err();
+    assert_eq!((err.kind, err.maybe_delivered), (ProviderErrorKind::UrlNotAllowed, false), "{err:?}");
+}

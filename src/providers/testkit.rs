@@ -12,9 +12,14 @@ pub const AUTH: &str = "Bearer test-token";
 pub const WABA: &str = "102290129340398";
 pub const PHONE_ID: &str = "106540352242922";
 
-/// Settings pointing every base URL at `server`.
+/// Settings pointing every base URL at `server` (on 127.0.0.1, so private URLs are allowed).
 pub fn config(server: &MockServer) -> ProviderConfig {
-    ProviderConfig { meta_graph_url: server.uri(), tata_base_url: server.uri(), ..ProviderConfig::default() }
+    ProviderConfig {
+        meta_graph_url: server.uri(),
+        tata_base_url: server.uri(),
+        allow_private_urls: true,
+        ..ProviderConfig::default()
+    }
 }
 
 /// Meta credentials for the test WABA and number.

@@ -14,7 +14,7 @@ use sha2::Sha256;
 use crate::db::schema::messages;
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
-use crate::media::{HostError, check_host};
+use crate::outbound::{HostError, check_host, http_url};
 use crate::store::webhook_endpoints::{self as store, Delivery, Endpoint, NewDelivery};
 
 /// Event types an endpoint may subscribe to.
@@ -134,19 +134,20 @@ pub fn new_secret() -> String {
     format!("whsec_{}", crate::auth::tokens::random_token())
 }
 
-/// Checks an endpoint URL: https (http only with `allow_private`), a host that resolves, and no
-/// private, loopback or link-local address unless allowed. The error is the field code.
+/// Checks an endpoint URL's form: https (http only with `allow_private`) with a host. The error
+/// is the field code.
+pub fn check_scheme(url: &str, allow_private: bool) -> Result<reqwest::Url, &'static str> {
+    let parsed = http_url(url).ok_or("invalid_url")?;
+    if parsed.scheme() == "http" && !allow_private {
+        return Err("https_required");
+    }
+    Ok(parsed)
+}
+
+/// Checks an endpoint URL: [`check_scheme`], then a host that resolves, and to no internal
+/// address unless allowed. The error is the field code.
 pub async fn check_url(url: &str, allow_private: bool) -> Result<(), &'static str> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| "invalid_url")?;
-    match parsed.scheme() {
-        "https" => {}
-        "http" if allow_private => {}
-        "http" => return Err("https_required"),
-        _ => return Err("invalid_url"),
-    }
-    if parsed.host_str().is_none() {
-        return Err("invalid_url");
-    }
+    let parsed = check_scheme(url, allow_private)?;
     check_host(&parsed, allow_private).await.map_err(|e| match e {
         HostError::Unresolvable => "url_unresolvable",
         HostError::Internal => "url_not_allowed",
@@ -171,6 +172,8 @@ mod tests {
         assert_eq!(check_url("http://example.com/hook", false).await, Err("https_required"));
         assert_eq!(check_url("https://127.0.0.1/hook", false).await, Err("url_not_allowed"));
         assert_eq!(check_url("https://[::1]/hook", false).await, Err("url_not_allowed"));
+        assert_eq!(check_url("https://[64:ff9b::a9fe:a9fe]/hook", false).await, Err("url_not_allowed"));
+        assert_eq!(check_url("https://localhost/hook", false).await, Err("url_not_allowed"));
         assert_eq!(check_url("http://127.0.0.1:9/hook", true).await, Ok(()));
     }
 }

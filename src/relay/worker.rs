@@ -1,12 +1,15 @@
-//! The relay worker: claims due deliveries, POSTs each signed (10 s timeout, no redirects), logs
+//! The relay worker: claims due deliveries, POSTs each signed through the guarded client of
+//! [`crate::outbound`] (10 s timeout, no redirects, public addresses only), logs
 //! the attempt, and marks it delivered (2xx), retried with backoff, or failed past the window.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use tokio::sync::Semaphore;
 
 use crate::db::{now, write_tx};
+use crate::outbound::{Client, SendError};
 use crate::outbox::backoff;
 use crate::state::AppState;
 use crate::store::webhook_endpoints::{self as store, AttemptResult, Delivery, Endpoint};
@@ -24,11 +27,7 @@ const MAX_DELAY: Duration = Duration::from_secs(3600);
 
 /// Runs forever; errors are logged and the loop carries on.
 pub async fn run(state: AppState) {
-    let client = reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default();
+    let client = Client::new(TIMEOUT, state.settings.allow_private_urls);
     let slots = Arc::new(Semaphore::new(CONCURRENCY));
     loop {
         let free = slots.available_permits() as i64;
@@ -70,7 +69,7 @@ pub async fn run(state: AppState) {
 }
 
 /// Sends one delivery and decides what comes next.
-async fn attempt(state: &AppState, client: &reqwest::Client, endpoint: &Endpoint, d: &Delivery) -> AttemptResult {
+async fn attempt(state: &AppState, client: &Client, endpoint: &Endpoint, d: &Delivery) -> AttemptResult {
     let started = Instant::now();
     let at = now();
     let (code, error, retry_after) = send(state, client, endpoint, d).await;
@@ -94,11 +93,11 @@ async fn attempt(state: &AppState, client: &reqwest::Client, endpoint: &Endpoint
 /// POSTs the payload; returns the status code, an error text unless 2xx, and any `Retry-After`.
 async fn send(
     state: &AppState,
-    client: &reqwest::Client,
+    client: &Client,
     endpoint: &Endpoint,
     d: &Delivery,
 ) -> (Option<i32>, Option<String>, Option<Duration>) {
-    if let Err(code) = super::check_url(&endpoint.url, state.settings.allow_private_urls).await {
+    if let Err(code) = super::check_scheme(&endpoint.url, state.settings.allow_private_urls) {
         return (None, Some(format!("refused before sending: {code}")), None);
     }
     let Ok(secret) = state.vault.decrypt(&endpoint.secret_enc) else {
@@ -106,13 +105,13 @@ async fn send(
     };
     let t = chrono::Utc::now().timestamp();
     let res = client
-        .post(&endpoint.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("X-Wabahub-Event-Id", &d.event_id)
-        .header("X-Wabahub-Event-Type", &d.event_type)
-        .header("X-Wabahub-Signature", super::signature(&secret, t, &d.payload))
-        .body(d.payload.clone())
-        .send()
+        .send(Method::POST, &endpoint.url, |r| {
+            r.header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header("X-Wabahub-Event-Id", &d.event_id)
+                .header("X-Wabahub-Event-Type", &d.event_type)
+                .header("X-Wabahub-Signature", super::signature(&secret, t, &d.payload))
+                .body(d.payload.clone())
+        })
         .await;
     match res {
         Ok(r) if r.status().is_success() => (Some(r.status().as_u16() as i32), None, None),
@@ -125,8 +124,11 @@ async fn send(
             let code = r.status().as_u16();
             (Some(code as i32), Some(format!("the endpoint answered {code}")), retry_after)
         }
-        Err(e) if e.is_timeout() => (None, Some(format!("no answer within {} s", TIMEOUT.as_secs())), None),
-        Err(e) if e.is_connect() => (None, Some("could not connect".into()), None),
-        Err(_) => (None, Some("the request failed".into()), None),
+        Err(SendError::Blocked(_)) => (None, Some("refused before sending: url_not_allowed".into()), None),
+        Err(SendError::Failed { timeout: true, .. }) => {
+            (None, Some(format!("no answer within {} s", TIMEOUT.as_secs())), None)
+        }
+        Err(SendError::Failed { connect: true, .. }) => (None, Some("could not connect".into()), None),
+        Err(SendError::Failed { .. }) => (None, Some("the request failed".into()), None),
     }
 }

@@ -104,7 +104,7 @@ pub fn fresh_database(dir: &std::path::Path) -> String {
     }
 }
 
-/// Settings for a test: fresh keys, a temp data folder, one worker.
+/// Settings for a test: fresh keys, a temp data folder, one worker, private URLs allowed.
 pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
     Settings {
         database_url,
@@ -122,6 +122,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         meta_app_secret: None,
         meta_verify_token: None,
         tata_base_url: "http://127.0.0.1:9".into(),
+        tata_allowed_base_urls: Vec::new(),
         allow_signup: true,
         db_pool_size: 4,
         max_body_bytes: 64 * 1024,
@@ -141,7 +142,9 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         sandbox_approval_secs: 1,
         health_check_interval_secs: 0,
         template_sync_interval_secs: 0,
-        allow_private_urls: false,
+        // The fake providers and media servers of the tests listen on 127.0.0.1; tests of the
+        // public-address guard turn this off.
+        allow_private_urls: true,
         relay_enabled: true,
         relay_retry_window_secs: 24 * 3600,
         relay_retry_base_ms: 100,

@@ -18,6 +18,7 @@ mod ivr_calls;
 mod leads;
 mod messages;
 mod opt_outs;
+mod outbound;
 mod phone_numbers;
 mod projects;
 mod provider_ops;

@@ -274,7 +274,7 @@ async fn expired_token_pauses_the_account_until_new_credentials() {
 
 #[actix_web::test]
 async fn media_links_must_be_public() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.allow_private_urls = false).await;
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
     let url = format!("/api/v1/accounts/{account}/send_message");

@@ -102,7 +102,7 @@ async fn endpoints_are_created_listed_updated_and_deleted_with_the_secret_shown_
 
 #[actix_web::test]
 async fn invalid_fields_and_private_urls_are_refused() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.allow_private_urls = false).await;
     let t = app.signup("strict").await;
     let cases = [
         (json!({"url": "https://example.com/in", "event_types": []}), "event_types", "invalid_choice"),

@@ -126,7 +126,7 @@ async fn step_by_step_cannot_skip_and_activates_after_six() {
 
 #[actix_web::test]
 async fn tata_and_sandbox_need_their_own_fields() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.tata_allowed_base_urls = vec!["https://tata.example".into()]).await;
     let t = app.signup("ann").await;
     let tata = json!({
         "name": "Tata", "provider": "tata",

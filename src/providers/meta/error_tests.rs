@@ -146,6 +146,7 @@ async fn bodiless_5xx_and_refused_connections_are_transient() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let cfg = crate::providers::ProviderConfig {
         meta_graph_url: format!("http://{}", closed.local_addr().unwrap()),
+        allow_private_urls: true,
         ..Default::default()
     };
     drop(closed);
@@ -155,4 +156,17 @@ async fn bodiless_5xx_and_refused_connections_are_transient() {
         (err.kind, err.http_status, err.message.as_str()),
         (Transient, None, "provider request could not connect")
     );
+}
+
+#[tokio::test]
+async fn an_internal_graph_url_is_refused_without_a_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
+    let port = server.address().port();
+    for graph in [server.uri(), format!("http://localhost:{port}")] {
+        let cfg = crate::providers::ProviderConfig { meta_graph_url: graph.clone(), ..Default::default() };
+        let provider = crate::providers::meta::MetaProvider::new(meta_creds(), &cfg);
+        let err = provider.send_message(&text_message()).await.unwrap_err();
+        assert_eq!((err.kind, err.maybe_delivered), (UrlNotAllowed, false), "{graph}: {err:?}");
+    }
 }

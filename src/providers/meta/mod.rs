@@ -19,10 +19,11 @@ use super::http::{call, client};
 use super::message::OutboundMessage;
 use super::settings::{ProviderConfig, ProviderCredentials};
 use super::types::*;
+use crate::outbound::Client;
 
 /// A Graph API client for one WABA and its default phone number.
 pub struct MetaProvider {
-    http: reqwest::Client,
+    http: Client,
     /// `{graph_url}/{version}`, no trailing slash.
     base: String,
     token: String,
@@ -34,7 +35,7 @@ pub struct MetaProvider {
 impl MetaProvider {
     pub fn new(creds: ProviderCredentials, cfg: &ProviderConfig) -> Self {
         MetaProvider {
-            http: client(cfg.timeout),
+            http: client(cfg),
             base: versioned_base(cfg),
             token: creds.access_token.unwrap_or_default(),
             app_secret: creds.app_secret.unwrap_or_default(),
@@ -43,36 +44,42 @@ impl MetaProvider {
         }
     }
 
-    /// An authorised request to `{base}/{path}`; refused before any call when the account lacks
-    /// its token or the id the path starts with.
-    fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, ProviderError> {
+    /// Sends an authorised request to `{base}/{path}`, shaped by `build`; refused before any call
+    /// when the account lacks its token or the id the path starts with.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Value, ProviderError> {
         if self.token.is_empty() {
             return Err(ProviderError::new(ProviderErrorKind::AuthFailed, "the account has no Meta access token"));
         }
         if path.is_empty() || path.starts_with('/') {
             return Err(ProviderError::new(ProviderErrorKind::Permanent, "the account has no WABA or phone number id"));
         }
-        Ok(self.http.request(method, format!("{}/{}", self.base, path)).bearer_auth(&self.token))
+        let url = format!("{}/{}", self.base, path);
+        call(&self.http, method, &url, |r| build(r.bearer_auth(&self.token))).await
     }
 
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ProviderError> {
-        call(self.request(Method::GET, path)?.query(query)).await
+        self.call(Method::GET, path, |r| r.query(query)).await
     }
 
     async fn post(&self, path: &str, body: &Value) -> Result<Value, ProviderError> {
-        call(self.request(Method::POST, path)?.json(body)).await
+        self.call(Method::POST, path, |r| r.json(body)).await
     }
 
     async fn post_empty(&self, path: &str) -> Result<Value, ProviderError> {
-        call(self.request(Method::POST, path)?).await
+        self.call(Method::POST, path, |r| r).await
     }
 
     async fn post_form(&self, path: &str, form: Form) -> Result<Value, ProviderError> {
-        call(self.request(Method::POST, path)?.multipart(form)).await
+        self.call(Method::POST, path, |r| r.multipart(form)).await
     }
 
     async fn delete(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ProviderError> {
-        call(self.request(Method::DELETE, path)?.query(query)).await
+        self.call(Method::DELETE, path, |r| r.query(query)).await
     }
 
     /// Every item of a paged list: follows `paging.cursors.after` while `paging.next` is present.

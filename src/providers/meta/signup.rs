@@ -1,6 +1,7 @@
 //! Embedded Signup helpers (reference §8): exchange the 30-second code from `FB.login` for the
 //! business token, then subscribe our app to the customer's WABA.
 
+use reqwest::Method;
 use serde_json::Value;
 
 use super::{MetaProvider, expect_success, versioned_base};
@@ -17,7 +18,7 @@ pub async fn exchange_code(
 ) -> Result<String, ProviderError> {
     let url = format!("{}/oauth/access_token", versioned_base(cfg));
     let query = [("client_id", app_id), ("client_secret", app_secret), ("code", code)];
-    let reply = call(client(cfg.timeout).get(url).query(&query)).await?;
+    let reply = call(&client(cfg), Method::GET, &url, |r| r.query(&query)).await?;
     reply["access_token"]
         .as_str()
         .map(str::to_string)

@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 
 use self::types::*;
 use crate::auth::{AuthContext, tokens};
+use crate::connect::provider_config;
 use crate::crypto::{Vault, mask_hint};
 use crate::db::{DbConn, now, write_tx};
 use crate::domain::TenantId;
@@ -55,6 +56,14 @@ pub fn changes_from(input: &AccountInput, vault: &Vault) -> AccountChanges {
         limit_per_day: input.limits.as_ref().and_then(|l| l.messages_per_day),
         limit_per_month: input.limits.as_ref().and_then(|l| l.messages_per_month),
         ..Default::default()
+    }
+}
+
+/// Adds `field`'s code when `url` is a Tata base URL the platform does not allow
+/// ([`crate::providers::ProviderConfig::check_tata_base_url`]).
+pub fn check_tata_base_url(state: &AppState, url: Option<&str>, field: &str, errors: &mut FieldErrors) {
+    if let Some(Err(code)) = url.map(|u| provider_config(&state.settings).check_tata_base_url(u)) {
+        errors.entry(field.to_string()).or_default().push(code.to_string());
     }
 }
 
@@ -148,6 +157,7 @@ pub async fn create_account(
     if input.status.is_some() {
         errors.insert("status".into(), vec!["read_only".into()]);
     }
+    check_tata_base_url(&state, input.tata_base_url.as_deref(), "tata_base_url", &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -197,6 +207,11 @@ pub async fn update_account(
     }
     if input.status.is_some_and(|s| !matches!(s, AccountStatus::Active | AccountStatus::Suspended)) {
         return Err(ApiError::field("status", "invalid_choice"));
+    }
+    let mut errors = FieldErrors::new();
+    check_tata_base_url(&state, input.tata_base_url.as_deref(), "tata_base_url", &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
     }
     let mut changes = changes_from(&input, &state.vault);
     let status = input.status;

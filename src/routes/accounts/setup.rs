@@ -211,7 +211,9 @@ pub async fn create_account_setup(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let setup = body.0;
-    let errors = setup.check();
+    let mut errors = setup.check();
+    let url = setup.access_tokens.tata_base_url.as_deref();
+    super::check_tata_base_url(&state, url, "access_tokens.tata_base_url", &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -333,6 +335,7 @@ pub async fn update_account_setup(
         }
         SetupStepBody::AccessTokens(s) => {
             s.check(provider, "", &mut errors);
+            super::check_tata_base_url(&state, s.tata_base_url.as_deref(), "tata_base_url", &mut errors);
             StepWrite::Account(Box::new(step3_changes(&s, &state.vault)))
         }
         SetupStepBody::BusinessProfile(s) => {

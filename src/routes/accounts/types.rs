@@ -34,6 +34,9 @@ pub struct AccountInput {
     /// Tata Omni JWT.
     #[validate(length(min = 8, max = 4096))]
     pub tata_auth_token: Option<String>,
+    /// The Tata API base URL for this account: only the platform's own or one on its allow-list
+    /// (`TATA_ALLOWED_BASE_URLS`); anything else is 422 `not_in_allow_list` (or `invalid_url`,
+    /// `url_not_allowed`). Omitted: the platform's.
     #[validate(url, length(max = 512))]
     pub tata_base_url: Option<String>,
     #[validate(nested)]
