@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use wabahub::tabular;
 
-use crate::campaigns::{approved, promo_template, wait_for};
+use crate::campaigns::{approved, preview_csv, promo_template, wait_for};
 use crate::helpers::*;
 use crate::leads::upload;
 use crate::messages::sandbox_account;
@@ -182,15 +182,7 @@ async fn exported_csv_cells_never_start_a_formula() {
         "audience": {"source": "leads", "from_date": today, "to_date": today}});
     let id = app.post("/api/v1/campaigns", &t.token, campaign).await.expect(201)["id"].as_i64().unwrap();
 
-    let preview = app
-        .client
-        .post(app.url(&format!("/api/v1/campaigns/{id}/preview")))
-        .bearer_auth(&t.token)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
-    let rows = cells(&preview.text().await.unwrap());
+    let rows = cells(&preview_csv(&app, &t.token, id).await.text().await.unwrap());
     assert_eq!(rows[0], ["phone", "lead_id", "project", "call_status", "outcome", "variables"]);
     let mut by_phone: Vec<(&str, &str, &str)> =
         rows[1..].iter().map(|r| (r[0].as_str(), r[2].as_str(), r[5].as_str())).collect();
@@ -209,4 +201,177 @@ async fn exported_csv_cells_never_start_a_formula() {
     let mut phones: Vec<String> = cells(&res.text)[1..].iter().map(|r| r[0].clone()).collect();
     phones.sort();
     assert_eq!(phones, ["'+919876500001", "'+919876500002"], "{}", res.text);
+}
+
+/// Every string and number of a body with its path as errors name it (`a.b[0].c`).
+fn leaf_paths(v: &Value, path: &str, out: &mut Vec<String>) {
+    let join = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+    match v {
+        Value::String(_) | Value::Number(_) => out.push(path.to_string()),
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, x)| leaf_paths(x, &format!("{path}[{i}]"), out)),
+        Value::Object(map) => map.iter().for_each(|(k, x)| leaf_paths(x, &join(k), out)),
+        _ => {}
+    }
+}
+
+/// The value at `path` (as [`leaf_paths`] names it), to change.
+fn leaf<'a>(v: &'a mut Value, path: &str) -> &'a mut Value {
+    path.split('.').flat_map(|part| part.split('[')).fold(v, |v, step| match step.strip_suffix(']') {
+        Some(i) => &mut v[i.parse::<usize>().unwrap()],
+        None => &mut v[step],
+    })
+}
+
+/// What a fuzzed leaf becomes: a string with U+0000 (first) or another control or odd character
+/// appended; a number at the edges of its range.
+fn variants(v: &Value) -> Vec<Value> {
+    match v {
+        Value::String(s) => ['\0', '\u{1}', '\u{8}', '\u{1b}', '\u{7f}', '\u{85}', '\u{2028}', '\u{feff}', '\u{ffff}']
+            .into_iter()
+            .map(|ch| json!(format!("{s}{ch}")))
+            .collect(),
+        _ => vec![json!(i64::MAX), json!(i64::MIN), json!(-1), json!(0), json!(0.5), json!(1e300)],
+    }
+}
+
+#[actix_web::test]
+async fn odd_values_in_any_json_field_never_give_a_server_error() {
+    let app = spawn_app_with(|s| s.allow_private_urls = true).await;
+    let t = app.signup("ann").await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
+    app.post(
+        &format!("/api/v1/accounts/{account}/sandbox/inbound"),
+        &t.token,
+        json!({"from": "+919876543210", "text": "hi"}),
+    )
+    .await
+    .expect(201);
+    let project = app.post("/api/v1/projects", &t.token, json!({"name": "Palm Grove"})).await.expect(201)["id"].clone();
+    let lead = app.post("/api/v1/leads", &t.token, json!({"phone": "+919876500001"})).await.expect(201)["id"].clone();
+    let flow_json = json!({"version": "6.0", "screens": [{"id": "BOOK", "terminal": true}]});
+    let bot = json!({"enable_auto_reply": true, "greeting_message": "Welcome!", "fallback_message": "Soon", "opt_out_keywords": ["stop it"]});
+    // Valid bodies; `{n}` is a number unique to each request, so creations reach the database.
+    let bodies: Vec<(&str, String, Value)> = vec![
+        (
+            "POST",
+            "/api/v1/auth/signup".into(),
+            json!({"tenant_name": "F{n} Ltd", "name": "F", "email": "f{n}@example.com", "password": "password123"}),
+        ),
+        ("POST", "/api/v1/auth/login".into(), json!({"email": "ann@example.com", "password": "password123"})),
+        ("POST", "/api/v1/leads".into(), json!({"name": "Asha", "phone": "+9198765{n}", "stage": "site visit"})),
+        ("PATCH", format!("/api/v1/leads/{lead}"), json!({"name": "Asha", "stage": "visit"})),
+        ("POST", format!("/api/v1/leads/{lead}/notes"), json!({"text": "called twice"})),
+        (
+            "POST",
+            "/api/v1/projects".into(),
+            json!({"name": "P{n}", "deep_link_base_url": "https://example.com/app", "ivr_numbers": ["+9180000{n}"]}),
+        ),
+        ("PATCH", format!("/api/v1/projects/{project}"), json!({"name": "Palm {n}"})),
+        ("POST", "/api/v1/opt-outs".into(), json!({"phone": "+9197765{n}", "reason": "asked"})),
+        (
+            "POST",
+            "/api/v1/users".into(),
+            json!({"email": "u{n}@example.com", "name": "U", "role": "member", "password": "password123"}),
+        ),
+        ("POST", "/api/v1/api-keys".into(), json!({"name": "key {n}"})),
+        (
+            "POST",
+            "/api/v1/webhook-endpoints".into(),
+            json!({"url": "http://127.0.0.1:9/in", "event_types": ["message.status"]}),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/accounts/{account}"),
+            json!({"name": "Sandbox", "bot_settings": bot, "limits": {"messages_per_second": 5.0, "messages_per_minute": 60, "messages_per_day": 1000, "messages_per_month": 9000}}),
+        ),
+        ("POST", format!("/api/v1/accounts/{account}/sandbox/inbound"), json!({"from": "+919876543210", "text": "hi"})),
+        (
+            "POST",
+            "/api/v1/messages".into(),
+            json!({"account_id": account, "to": "+919876543210", "message": {"type": "text", "body": "hello"}}),
+        ),
+        (
+            "POST",
+            "/api/v1/ivr-calls".into(),
+            json!({"caller_id_number": "98765{n}", "call_to_number": "8000000001", "duration": 10, "start_stamp": "2026-11-30T10:00:00Z"}),
+        ),
+        ("POST", format!("/api/v1/accounts/{account}/templates"), promo_template()),
+        ("POST", format!("/api/v1/accounts/{account}/flows"), json!({"name": "Visit {n}", "flow_json": flow_json})),
+        (
+            "POST",
+            "/api/v1/templates/generate".into(),
+            json!({"name": "green_acres_update", "language": "en", "body": "Hi {{1}}, welcome.", "body_examples": ["Asha"], "footer": "Reply STOP to opt out"}),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns".into(),
+            json!({"name": "C", "account_id": account, "template": {"name": "ivr_follow_up", "language": "en"}, "rate_mps": 20,
+            "variables": [{"source": "lead_name", "default": "there"}, {"source": "text", "value": "Palm"}, {"source": "call_status"}],
+            "audience": {"source": "ivr_calls", "from_date": "2026-11-01", "to_date": "2026-11-30", "limit": 10, "test_numbers": ["+919876543210"]}}),
+        ),
+    ];
+    let mut n = 10_000;
+    let mut failures = Vec::new();
+    let fill = |body: &Value, n: usize| -> Value {
+        serde_json::from_str(&body.to_string().replace("{n}", &n.to_string())).unwrap()
+    };
+    for (method, path, body) in &bodies {
+        n += 1;
+        let res = app.call(method, path, Some(&t.token), Some(fill(body, n))).await;
+        assert!(res.status.is_success(), "{method} {path}: {} {}", res.status, res.text);
+        let mut paths = Vec::new();
+        leaf_paths(body, "", &mut paths);
+        for field in &paths {
+            for value in variants(leaf(&mut body.clone(), field)) {
+                n += 1;
+                let mut sent = fill(body, n);
+                *leaf(&mut sent, field) = value.clone();
+                let res = app.call(method, path, Some(&t.token), Some(sent)).await;
+                let nul = value.as_str().is_some_and(|s| s.contains('\0'));
+                let refused = res.status == 422 && res.body["errors"][field] == json!(["nul_character"]);
+                if res.status.is_server_error() || (nul && !refused) {
+                    failures.push(format!("{method} {path} {field} = {value}: {} {}", res.status, res.text));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[actix_web::test]
+async fn odd_query_and_path_values_never_give_a_server_error() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let odd = [
+        "%01",
+        "%7F",
+        "%E2%80%A8",
+        "%FF",
+        "-1",
+        "0",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "99999999999999999999",
+        "1e308",
+        "NaN",
+        "9999-12-31",
+        "0000-01-01",
+        "262143-12-31T00:00:00Z",
+        "-",
+    ];
+    let mut failures = Vec::new();
+    for (method, path, query) in operations(&app).await {
+        let mut targets: Vec<String> = odd.iter().filter(|_| path.contains('{')).map(|v| fill(&path, v)).collect();
+        let own = fill(&path, "1");
+        for name in &query {
+            targets.extend(odd.iter().map(|v| format!("{own}?{name}={v}")));
+        }
+        for target in targets {
+            let res = app.call(&method, &target, Some(&t.token), None).await;
+            if res.status.is_server_error() {
+                failures.push(format!("{method} {target}: {} {}", res.status, res.text));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
