@@ -3,10 +3,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use serde::de::DeserializeOwned;
 use validator::Validate;
@@ -58,8 +58,13 @@ pub fn json_body<T: DeserializeOwned + Validate>(req: &HttpRequest, body: &[u8])
     Ok(value)
 }
 
-/// Deserializes JSON, reporting the failing field's path and a machine code.
+/// Deserializes JSON, reporting the failing field's path and a machine code. A string (value or
+/// object key, at any depth) holding U+0000 is refused with `nul_character` on its path: no text
+/// column can store it (PostgreSQL refuses it), so it is refused on every backend alike.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if let Some(path) = nul_path(body) {
+        return Err(ApiError::field(&path, NUL_CODE));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -81,6 +86,41 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")),
         }
     })
+}
+
+/// The field code of a text input holding U+0000.
+pub const NUL_CODE: &str = "nul_character";
+
+/// Whether JSON text spells U+0000 (`\u0000`, the only way JSON can): a cheap scan that spares
+/// every other body a second parse.
+pub fn spells_nul(json: &[u8]) -> bool {
+    json.windows(6).any(|w| w == b"\\u0000")
+}
+
+/// The JSON path (`a.b[2].c`, `body` for the top level) of the first string holding U+0000; for
+/// an object key holding it, the path of that object.
+fn nul_path(body: &[u8]) -> Option<String> {
+    if !spells_nul(body) {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    find_nul(&value, "")
+}
+
+fn find_nul(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = || if path.is_empty() { "body".to_string() } else { path.to_string() };
+    match value {
+        Value::String(s) => s.contains('\0').then(here),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| find_nul(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                return Some(here());
+            }
+            find_nul(v, &if path.is_empty() { k.clone() } else { format!("{path}.{k}") })
+        }),
+        _ => None,
+    }
 }
 
 /// Maps serde's data-error text to a stable code; custom errors from domain types are codes already.
@@ -117,6 +157,37 @@ pub fn query_config() -> web::QueryConfig {
         let field = msg.split('`').nth(1).unwrap_or("query").to_string();
         ApiError::validation(FieldErrors::from([(field, vec!["invalid".to_string()])])).into()
     })
+}
+
+/// Refuses a request whose URI spells U+0000 (`%00`) before any route reads it: in the path it
+/// names no resource (404); in the query it is a 422 `nul_character` on the parameter (`query`
+/// when the name itself holds it). Covers every path segment and query extractor at once.
+pub async fn refuse_nul<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let refused = if req.path().contains("%00") {
+        Some(ApiError::not_found("resource"))
+    } else if req.query_string().contains("%00") {
+        Some(ApiError::field(&nul_parameter(req.query_string()), NUL_CODE))
+    } else {
+        None
+    };
+    match refused {
+        Some(err) => Ok(req.error_response(err).map_into_right_body()),
+        None => next.call(req).await.map(ServiceResponse::map_into_left_body),
+    }
+}
+
+/// The name of the first query parameter whose value holds U+0000 (`query` when a name holds it).
+fn nul_parameter(query: &str) -> String {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map(web::Query::into_inner).unwrap_or_default();
+    pairs
+        .into_iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| k)
+        .filter(|k| !k.contains('\0'))
+        .unwrap_or_else(|| "query".into())
 }
 
 /// The answer for unknown routes.

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
+use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
@@ -69,6 +69,7 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
                 .route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(extract::not_found))
+                .wrap(from_fn(extract::refuse_nul))
                 .wrap(ErrorHandlers::new().default_handler(extract::problemize))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
                 .wrap_fn(move |req, srv| {

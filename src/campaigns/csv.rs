@@ -1,13 +1,20 @@
 //! CSV exports: the preview (who would be messaged, and why not) and a campaign's recipients.
-//! Phones are masked (`+91******1616`) unless the caller may and asks to see them in full.
+//! Phones are masked (`+91******1616`) unless the caller may and asks to see them in full. No cell
+//! can start a formula: see [`field`].
 
 use super::audience::Resolution;
 use crate::domain::PhoneNumber;
 use crate::store::campaigns::RecipientView;
 
-/// One CSV field, quoted when it needs to be.
+/// The characters a spreadsheet may read a cell starting with as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// One CSV field: a value starting with a [`FORMULA_STARTS`] character gets a leading `'` so that
+/// spreadsheets read it as text (OWASP's advice against CSV injection; every column alike, so a
+/// phone reads `'+91******1616`), then it is quoted when it needs to be.
 fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    let s = if s.starts_with(FORMULA_STARTS) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 fn row(out: &mut String, fields: &[&str]) {
@@ -88,6 +95,13 @@ mod tests {
     fn fields_are_quoted_and_phones_masked() {
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(field("-2+3"), "'-2+3");
+        assert_eq!(field("+91******1616"), "'+91******1616");
+        assert_eq!(field("\t=1+1"), "'\t=1+1");
+        assert_eq!(field("\r=1,2"), "\"'\r=1,2\"");
+        assert_eq!(field("a=1"), "a=1");
         assert_eq!(phone("+919876541616", false), "+91******1616");
         assert_eq!(phone("+919876541616", true), "+919876541616");
     }

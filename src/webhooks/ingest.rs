@@ -30,8 +30,10 @@ pub fn kind(body: &Value) -> String {
     kind_of_fields(entries(body).iter().flat_map(changes).map(|c| c["field"].as_str()))
 }
 
-/// The kind named by the changes' fields (`unknown` for a change without one).
-fn kind_of_fields<'a>(mut fields: impl Iterator<Item = Option<&'a str>>) -> String {
+/// The kind named by the changes' fields (`unknown` for a change without one, or with one holding
+/// U+0000, which the kind column cannot store).
+fn kind_of_fields<'a>(fields: impl Iterator<Item = Option<&'a str>>) -> String {
+    let mut fields = fields.map(|f| f.filter(|f| !f.contains('\0')));
     let first = match fields.next() {
         None => return "empty".into(),
         Some(f) => f.unwrap_or("unknown"),
@@ -68,6 +70,26 @@ pub fn kind_of(raw: &[u8]) -> Option<String> {
         return Some(kind_of_fields(f.entry.iter().flat_map(|e| &e.changes).map(|c| c.field.as_deref())));
     }
     serde_json::from_slice::<Value>(raw).ok().filter(Value::is_object).map(|body| kind(&body))
+}
+
+/// Replaces U+0000, which no text column can store, with U+FFFD in every string and object key of
+/// a body (call it only for bodies that spell it, see [`crate::extract::spells_nul`]), so what is
+/// applied from a body can always be stored.
+pub fn replace_nul(body: &mut Value) {
+    match body {
+        Value::String(s) if s.contains('\0') => *s = s.replace('\0', "\u{fffd}"),
+        Value::Array(items) => items.iter_mut().for_each(replace_nul),
+        Value::Object(map) => {
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(k, mut v)| {
+                    replace_nul(&mut v);
+                    (k.replace('\0', "\u{fffd}"), v)
+                })
+                .collect();
+        }
+        _ => {}
+    }
 }
 
 /// The SHA-256 of the raw body within a scope: the same body delivered again has the same key.
@@ -171,6 +193,14 @@ mod tests {
         assert_eq!(kind_of(br#"[{"entry": []}]"#), None);
         assert_eq!(kind_of(br#"{"entry": ["#), None);
         assert_eq!(kind_of(b""), None);
+    }
+
+    #[test]
+    fn nul_never_reaches_a_kind_or_an_applied_string() {
+        assert_eq!(kind_of(br#"{"entry": [{"changes": [{"field": "mess\u0000ages"}]}]}"#).as_deref(), Some("unknown"));
+        let mut body = json!({"a\u{0}": ["x\u{0}y", {"b": "\u{0}"}], "n": 1});
+        replace_nul(&mut body);
+        assert_eq!(body, json!({"a\u{fffd}": ["x\u{fffd}y", {"b": "\u{fffd}"}], "n": 1}));
     }
 
     #[test]

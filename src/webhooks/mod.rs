@@ -143,10 +143,13 @@ fn apply_event(conn: &mut DbConn, batch: &mut apply::Batch, event: &WebhookEvent
     let (Some(tenant), Some(account)) = (event.tenant_id, event.account_id) else {
         return vec!["the event names no account".into()];
     };
-    let body: Value = match serde_json::from_str(&event.payload) {
+    let mut body: Value = match serde_json::from_str(&event.payload) {
         Ok(v) => v,
         Err(e) => return vec![format!("payload: {e}")],
     };
+    if crate::extract::spells_nul(event.payload.as_bytes()) {
+        ingest::replace_nul(&mut body);
+    }
     let target = apply::Target { tenant, account };
     let mut errors = Vec::new();
     for (e, entry) in ingest::entries(&body).iter().enumerate() {

@@ -117,6 +117,12 @@ pub fn campaign_body(account: i64, audience: Value) -> Value {
         "audience": a})
 }
 
+/// A campaign's preview asked for as `text/csv`.
+pub async fn preview_csv(app: &TestApp, token: &str, id: i64) -> reqwest::Response {
+    let url = app.url(&format!("/api/v1/campaigns/{id}/preview"));
+    app.client.post(url).bearer_auth(token).header("accept", "text/csv").send().await.unwrap()
+}
+
 /// Polls a campaign until `done` holds (or 20 s pass).
 pub async fn wait_for(app: &TestApp, token: &str, id: i64, done: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..400 {
@@ -190,14 +196,7 @@ async fn ivr_calls_to_preview_to_start_to_delivered_results() {
         .collect();
     assert_eq!(texts, ["Customer", "Palm Grove", "Missed Call"]);
     assert_eq!(p["samples"][1]["message"]["components"]["body"][2]["text"], "Answered");
-    let csv = app
-        .client
-        .post(app.url(&format!("/api/v1/campaigns/{id}/preview")))
-        .bearer_auth(&t.token)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
+    let csv = preview_csv(&app, &t.token, id).await;
     assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with("phone,lead_id,project,call_status,outcome,variables\n"), "{csv}");

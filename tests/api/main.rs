@@ -13,6 +13,7 @@ mod cli;
 mod crash;
 mod cta;
 mod inbox;
+mod input;
 mod isolation;
 mod ivr_calls;
 mod leads;

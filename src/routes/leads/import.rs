@@ -14,6 +14,7 @@ use crate::db::write_tx;
 use crate::domain::PhoneNumber;
 use crate::domain::lead::LeadStatus;
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::extract::NUL_CODE;
 use crate::routes::upload;
 use crate::state::AppState;
 use crate::store::leads::{self as store, NewLead};
@@ -104,6 +105,15 @@ pub fn cell<'a>(r: &'a Record, columns: &HashMap<String, usize>, name: &str) -> 
     columns.get(name).and_then(|i| r.fields.get(*i)).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
+/// `nul_character` for each known column whose cell holds U+0000, which no text column can store.
+pub fn nul_cells(r: &Record, columns: &HashMap<String, usize>) -> FieldErrors {
+    columns
+        .iter()
+        .filter(|(_, i)| r.fields.get(**i).is_some_and(|f| f.contains('\0')))
+        .map(|(name, _)| (name.clone(), vec![NUL_CODE.to_string()]))
+        .collect()
+}
+
 fn check(
     r: &Record,
     columns: &HashMap<String, usize>,
@@ -111,7 +121,7 @@ fn check(
     cc: &str,
     projects: &HashMap<i64, String>,
 ) -> Result<ValidRow, FieldErrors> {
-    let mut errors = FieldErrors::new();
+    let mut errors = nul_cells(r, columns);
     let mut fail = |f: &str, code: &str| errors.entry(f.to_string()).or_default().push(code.to_string());
     if r.fields.len() > width {
         fail("row", "too_many_fields");
@@ -249,6 +259,13 @@ mod tests {
                 ("status", vec!["invalid_choice"]),
             ])
         );
+    }
+
+    #[test]
+    fn a_cell_holding_nul_fails_its_column() {
+        let r = Record { line: 2, fields: vec!["A\0".into(), "9876543210".into(), String::new(), String::new()] };
+        let e = check(&r, &header(), 4, "91", &HashMap::new()).err().unwrap();
+        assert_eq!(codes(&e), BTreeMap::from([("name", vec!["nul_character"])]));
     }
 
     #[test]

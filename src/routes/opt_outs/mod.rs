@@ -12,10 +12,10 @@ use validator::Validate;
 use crate::auth::AuthContext;
 use crate::db::write_tx;
 use crate::domain::PhoneNumber;
-use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidatedJson;
 use crate::pagination::{PageQuery, Paginated};
-use crate::routes::leads::{RowError, cell, read_phone, read_records};
+use crate::routes::leads::{RowError, cell, nul_cells, read_phone, read_records};
 use crate::routes::{upload, utc};
 use crate::state::AppState;
 use crate::store::opt_outs::{self as store, OptOut};
@@ -186,16 +186,16 @@ pub async fn import_opt_outs(
     let mut report = OptOutImportReport { total_rows: rows.len(), ..Default::default() };
     let mut valid = Vec::new();
     for r in rows {
-        let mut errors = FieldErrors::new();
+        let mut errors = nul_cells(r, &columns);
         let phone = cell(r, &columns, "phone").map_or(Err("required"), |p| {
             PhoneNumber::parse_national(p, &state.settings.default_country_code).map_err(|e| e.code())
         });
         let reason = cell(r, &columns, "reason").map(str::to_string);
         if let Err(code) = &phone {
-            errors.insert("phone".into(), vec![code.to_string()]);
+            errors.entry("phone".into()).or_default().push(code.to_string());
         }
         if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-            errors.insert("reason".into(), vec!["too_long".into()]);
+            errors.entry("reason".into()).or_default().push("too_long".into());
         }
         if r.fields.len() > 2 {
             errors.insert("row".into(), vec!["too_many_fields".into()]);

@@ -126,9 +126,14 @@ fn not_an_object() -> ApiError {
     ApiError::bad_request("malformed_json", "the body is not a JSON object")
 }
 
-/// The body as JSON; anything but a JSON object is refused with 400.
+/// The body as JSON, with any U+0000 replaced (see [`ingest::replace_nul`]); anything but a JSON
+/// object is refused with 400.
 fn parse(raw: &[u8]) -> ApiResult<Value> {
-    serde_json::from_slice::<Value>(raw).ok().filter(Value::is_object).ok_or_else(not_an_object)
+    let mut body = serde_json::from_slice::<Value>(raw).ok().filter(Value::is_object).ok_or_else(not_an_object)?;
+    if crate::extract::spells_nul(raw) {
+        ingest::replace_nul(&mut body);
+    }
+    Ok(body)
 }
 
 /// The kind of a body that is a JSON object; anything else is refused with 400.
