@@ -159,6 +159,7 @@ fn spawn_wabahub(a: &Args, db: &str, dir: &std::path::Path, port: u16, provider:
         .env("DATABASE_URL", db)
         .env("WABAHUB_DATA_DIR", dir)
         .env("META_GRAPH_URL", provider)
+        .env("ALLOW_PRIVATE_URLS", "true")
         .env("OUTBOX_RATE_LIMITS", "false")
         .env("OUTBOX_CONCURRENCY", "128")
         .env("OUTBOX_BATCH", "500")

@@ -54,6 +54,7 @@ fn spawn_wabahub(a: &Args, dir: &std::path::Path, port: u16, provider: &str, out
         .env("DATABASE_URL", db)
         .env("WABAHUB_DATA_DIR", dir)
         .env("META_GRAPH_URL", provider)
+        .env("ALLOW_PRIVATE_URLS", "true")
         .env("OUTBOX_ENABLED", outbox.to_string())
         .env("OUTBOX_RATE_LIMITS", a.rate.is_some().to_string())
         .env("OUTBOX_CONCURRENCY", "128")

@@ -229,6 +229,7 @@ fn spawn_wabahub(a: &Args, dir: &std::path::Path, addr: &str, url: &str) -> Chil
         .env("WABAHUB_DATA_DIR", dir)
         .env("WABAHUB_WORKERS", a.workers.to_string())
         .env("META_GRAPH_URL", "http://127.0.0.1:9")
+        .env("ALLOW_PRIVATE_URLS", "true")
         .env("OUTBOX_ENABLED", "false")
         .env("RELAY_ENABLED", "false")
         .env("HEALTH_CHECK_INTERVAL_SECS", "0")

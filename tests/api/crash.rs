@@ -24,6 +24,7 @@ fn start(db: &str, dir: &std::path::Path, port: u16, provider: &str, outbox: boo
         .env("DATABASE_URL", db)
         .env("WABAHUB_DATA_DIR", dir)
         .env("META_GRAPH_URL", provider)
+        .env("ALLOW_PRIVATE_URLS", "true")
         .env("OUTBOX_ENABLED", outbox.to_string())
         .env("OUTBOX_LEASE_SECS", "3")
         .env("PROVIDER_TIMEOUT_SECS", "2")
