@@ -229,3 +229,23 @@ where
 {
     serde::Deserialize::deserialize(d).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_found_with_its_path_and_only_where_it_is() {
+        assert_eq!(nul_path(br#"{"a": [1, {"b": "x\u0000"}]}"#).as_deref(), Some("a[1].b"));
+        assert_eq!(nul_path(br#"{"a": {"k\u0000": 1}}"#).as_deref(), Some("a"));
+        assert_eq!(nul_path(br#"{"k\u0000": 1}"#).as_deref(), Some("body"));
+        assert_eq!(nul_path(br#"{"a": "a backslash then \\u0000"}"#), None);
+        assert_eq!(nul_path(br#"{"a": "\u0001"}"#), None);
+    }
+
+    #[test]
+    fn a_query_names_the_parameter_holding_nul() {
+        assert_eq!(nul_parameter("limit=5&q=a%00b"), "q");
+        assert_eq!(nul_parameter("q%00=1"), "query");
+    }
+}
