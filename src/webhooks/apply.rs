@@ -8,12 +8,13 @@ use crate::db::schema::{messages, templates};
 use crate::db::{DbConn, now, savepoint};
 use crate::domain::TenantId;
 use crate::domain::account::BotSettings;
+use crate::domain::message_status::Reported;
 use crate::relay::StatusSubscribers;
 use crate::store::accounts;
 use crate::store::health_logs::{self, Check};
 use crate::store::messages::{NewMessage, add_event};
 use crate::store::phone_numbers::{self, PhoneNumberChanges};
-use crate::store::statuses::{self, Pricing, Status, StatusEvent};
+use crate::store::statuses::{self, Pricing, StatusEvent};
 use crate::store::templates::{Template, TemplateChanges};
 use crate::store::usage::{Counts, Tally};
 use crate::webhooks::{bot, inbox};
@@ -136,7 +137,7 @@ fn status(
     s: &Value,
 ) -> Result<(), Failure> {
     let id = text(s, "id").ok_or_else(|| Failure("a status without id".into()))?;
-    let Some(status) = s["status"].as_str().and_then(Status::parse) else { return Ok(()) };
+    let Some(status) = s["status"].as_str().and_then(Reported::parse) else { return Ok(()) };
     let error = &s["errors"][0];
     let event = StatusEvent {
         provider_message_id: id.to_string(),

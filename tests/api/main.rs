@@ -16,6 +16,7 @@ mod inbox;
 mod isolation;
 mod ivr_calls;
 mod leads;
+mod message_status;
 mod messages;
 mod opt_outs;
 mod phone_numbers;
