@@ -328,6 +328,10 @@ fn reported(cur: &Current, status: MessageStatus, r: Reported, at: NaiveDateTime
     }
     let from_rank = if status == S::Failed { 1 } else { status.rank() };
     if target.rank() <= from_rank {
+        // A late `delivered` after the `read` that implied it: the earlier, true time.
+        if r == Reported::Delivered && cur.delivered_at.is_some_and(|d| at < d) {
+            t.delivered_at = Stamp::Set(at);
+        }
         return t;
     }
     if before_provider {

@@ -140,6 +140,13 @@ fn success_clears_the_error_and_stamps_what_it_implies() {
 }
 
 #[test]
+fn a_late_delivered_corrects_the_time_a_read_implied() {
+    let implied = Current { delivered_at: Some(at(20)), ..accepted_as(S::Read) };
+    let t = transition(&implied, Event::Reported(Reported::Delivered, at(10)), at(30));
+    assert_eq!((t.to, t.history.len(), t.delivered_at, t.counts), (None, 0, Stamp::Set(at(10)), Counts::default()));
+}
+
+#[test]
 fn failed_winning_over_delivered_clears_what_it_undoes() {
     let t = transition(&accepted_as(S::Read), Event::Reported(Reported::Failed, at(30)), at(31));
     assert_eq!((t.delivered_at, t.read_at, t.failed_at), (Stamp::Clear, Stamp::Clear, Stamp::Set(at(30))));

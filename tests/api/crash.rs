@@ -307,29 +307,27 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
         let to = m["recipient"].as_str().unwrap().trim_start_matches('+');
         match m["status"].as_str().unwrap() {
             "sent" => assert_eq!(received.get(to), Some(&1), "sent message {to} never reached the provider"),
-            "unknown" => {}
+            // In doubt; with no status report for UNKNOWN_SETTLE_SECS (2 s here), unconfirmed.
+            "unknown" | "unconfirmed" => {}
             other => panic!("message {to} ended {other}"),
         }
     }
-    assert_eq!(by_status.get("sent").copied().unwrap_or(0) + by_status.get("unknown").copied().unwrap_or(0), MESSAGES);
+    let count = |s: &str| by_status.get(s).copied().unwrap_or(0);
+    assert_eq!(count("sent") + count("unknown") + count("unconfirmed"), MESSAGES);
     // A message is claimed only when a send slot is free (64 by default), so at most that many
     // can be `unknown` without having reached the provider; the other `unknown` ones did reach it
     // and only their outcome was not yet written when the process died.
     let unknown_unsent = messages
         .iter()
         .filter(|m| {
-            m["status"] == "unknown" && !received.contains_key(m["recipient"].as_str().unwrap().trim_start_matches('+'))
+            m["status"] != "sent" && !received.contains_key(m["recipient"].as_str().unwrap().trim_start_matches('+'))
         })
         .count();
     assert!(unknown_unsent <= 64, "{unknown_unsent} messages in doubt never reached the provider: {by_status:?}");
     for to in received.keys() {
         let m =
             messages.iter().find(|m| m["recipient"].as_str().unwrap().trim_start_matches('+') == to.as_str()).unwrap();
-        assert!(
-            m["status"] == "sent" || m["status"] == "unknown",
-            "{to} reached the provider but ended {}",
-            m["status"]
-        );
+        assert!(m["status"] != "queued", "{to} reached the provider but ended {}", m["status"]);
     }
 
     // The provider's status webhooks settle what it received; the rest becomes `unconfirmed`,
@@ -427,7 +425,7 @@ async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every
         *by_status.entry(status).or_default() += 1;
         match status {
             "sent" => assert_eq!(received.get(phone), Some(&1), "sent recipient {phone} never reached the provider"),
-            "unknown" => {}
+            "unknown" | "unconfirmed" => {}
             other => panic!("recipient {phone} ended {other}"),
         }
     }
@@ -436,10 +434,10 @@ async fn kill_9_mid_campaign_sends_each_recipient_at_most_once_and_reports_every
     }
     // Only requests in flight (64 send slots) can be `unknown` without having reached the provider.
     let unknown_unsent =
-        rows.iter().filter(|r| r[4] == "unknown" && !received.contains_key(r[0].trim_start_matches('+'))).count();
+        rows.iter().filter(|r| r[4] != "sent" && !received.contains_key(r[0].trim_start_matches('+'))).count();
     assert!(unknown_unsent <= 64, "{unknown_unsent} unknown recipients never reached the provider: {by_status:?}");
     assert_eq!(
-        done["progress"]["sent"].as_i64().unwrap() + done["progress"]["unknown"].as_i64().unwrap(),
+        ["sent", "unknown", "unconfirmed"].iter().map(|s| done["progress"][s].as_i64().unwrap()).sum::<i64>(),
         RECIPIENTS as i64
     );
 
