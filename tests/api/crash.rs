@@ -172,6 +172,40 @@ impl Stage {
         }
     }
 
+    /// Queues `n` template messages (to `+1202…`) through the API, 16 at a time; templates reach
+    /// contacts outside their customer-service window, as a bulk send does.
+    async fn queue_templates(&self, n: usize) {
+        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+        let mut tasks = Vec::new();
+        for i in 0..n {
+            let (client, base, token, sem) = (self.client.clone(), self.base.clone(), self.token.clone(), sem.clone());
+            let account = self.account;
+            tasks.push(actix_web::rt::spawn(async move {
+                let _p = sem.acquire().await.unwrap();
+                let body = json!({"account_id": account, "to": format!("+1202{i:07}"), "message": {"type": "template",
+                    "name": "order_update", "language": "en_US", "components": {"body": [{"text": "Ann"}, {"text": "crash test"}]}}});
+                let res = client.post(format!("{base}/api/v1/messages")).bearer_auth(token).json(&body).send().await.unwrap();
+                assert_eq!(res.status(), 202);
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+
+    /// Waits until no message is queued or sending; every message then.
+    async fn dispatched(&self) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let all = self.all_messages().await;
+            if all.iter().all(|m| m["status"] != "queued" && m["status"] != "sending") {
+                return all;
+            }
+            assert!(Instant::now() < deadline, "messages still pending after restart");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Plays the provider's part after a crash: a signed `sent` status webhook (with our id as
     /// callback data, as Meta echoes it) for every send the fake received, then waits until the
     /// messages in doubt are settled by them or, without one, became `unconfirmed`.
@@ -262,25 +296,9 @@ async fn received_once(fake: &MockServer) -> HashMap<String, usize> {
 async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
     // Queue everything with the outbox off, so the kill lands mid-dispatch, not mid-queueing.
     let (stage, mut server) = Stage::new(Duration::from_millis(150)).await;
-    let Stage { client, base, token, account, .. } = &stage;
-    let account = *account;
+    let Stage { client, base, token, .. } = &stage;
     stage.approve_order_update().await;
-    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
-    let mut tasks = Vec::new();
-    for i in 0..MESSAGES {
-        let (client, base, token, sem) = (client.clone(), base.clone(), token.clone(), sem.clone());
-        tasks.push(actix_web::rt::spawn(async move {
-            let _p = sem.acquire().await.unwrap();
-            // Templates: a bulk send reaches contacts outside their customer-service window.
-            let body = json!({"account_id": account, "to": format!("+1202{i:07}"), "message": {"type": "template",
-                "name": "order_update", "language": "en_US", "components": {"body": [{"text": "Ann"}, {"text": "crash test"}]}}});
-            let res = client.post(format!("{base}/api/v1/messages")).bearer_auth(token).json(&body).send().await.unwrap();
-            assert_eq!(res.status(), 202);
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+    stage.queue_templates(MESSAGES).await;
     stop(&mut server);
 
     // Dispatch, and kill -9 once a few hundred messages reached the provider.
@@ -288,15 +306,7 @@ async fn kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice() {
 
     // Restart and let it finish.
     let mut server = stage.restart(true).await;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let messages = loop {
-        let all = stage.all_messages().await;
-        if all.iter().all(|m| m["status"] != "queued" && m["status"] != "sending") {
-            break all;
-        }
-        assert!(Instant::now() < deadline, "messages still pending after restart");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let messages = stage.dispatched().await;
     stop(&mut server);
 
     let received = received_once(&stage.fake).await;
@@ -480,37 +490,13 @@ async fn in_doubt_after_kill_9() {
     for run in 0..10 {
         let (stage, mut server) = Stage::new(Duration::from_millis(100)).await;
         stage.approve_order_update().await;
-        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
-        let mut tasks = Vec::new();
-        for i in 0..N {
-            let (client, base, token, sem) =
-                (stage.client.clone(), stage.base.clone(), stage.token.clone(), sem.clone());
-            let account = stage.account;
-            tasks.push(actix_web::rt::spawn(async move {
-                let _p = sem.acquire().await.unwrap();
-                let body = json!({"account_id": account, "to": format!("+1202{i:07}"), "message": {"type": "template",
-                    "name": "order_update", "language": "en_US", "components": {"body": [{"text": "Ann"}, {"text": "bench"}]}}});
-                let res = client.post(format!("{base}/api/v1/messages")).bearer_auth(token).json(&body).send().await.unwrap();
-                assert_eq!(res.status(), 202);
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
+        stage.queue_templates(N).await;
         stop(&mut server);
         let kill_after = 100 + 80 * run;
         stage.kill_9_after(kill_after, N).await;
         let at_kill = stage.fake.received_requests().await.unwrap().len();
         let mut server = stage.restart(true).await;
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let messages = loop {
-            let all = stage.all_messages().await;
-            if all.iter().all(|m| m["status"] != "queued" && m["status"] != "sending") {
-                break all;
-            }
-            assert!(Instant::now() < deadline, "messages still pending after restart");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let messages = stage.dispatched().await;
         stop(&mut server);
         let mut received: HashMap<String, usize> = HashMap::new();
         for r in stage.fake.received_requests().await.unwrap() {
