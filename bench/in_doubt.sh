@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo test --locked --test api in_doubt_after_kill_9 -- --ignored --nocapture --test-threads 1 2>&1 \
-    | grep -E '^(kill|10 kills)'
+    | grep -oE '(kill +[0-9]+:|10 kills).*'

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use crate::db::schema::{message_events, messages};
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
+use crate::domain::message_status::MessageStatus;
 use crate::pagination::Page;
 use crate::providers::MessageBody;
 
@@ -82,7 +83,7 @@ impl NewMessage {
             recipient: to.to_string(),
             kind: payload["type"].as_str().unwrap_or("text").into(),
             payload: payload.to_string(),
-            status: "queued".into(),
+            status: MessageStatus::Queued.as_str().into(),
             next_attempt_at: ts,
             idempotency_key: None,
             campaign_id: None,
@@ -257,7 +258,7 @@ pub fn list(conn: &mut DbConn, tenant: TenantId, f: &ListFilter, page: Page) -> 
 /// Phone numbers that have messages due now (oldest first), for the dispatcher's round.
 pub fn due_numbers(conn: &mut DbConn, at: chrono::NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
     messages::table
-        .filter(messages::status.eq("queued").and(messages::next_attempt_at.le(at)))
+        .filter(messages::status.eq(MessageStatus::Queued.as_str()).and(messages::next_attempt_at.le(at)))
         .select(messages::phone_number_id)
         .distinct()
         .limit(limit)
@@ -308,7 +309,7 @@ struct Id {
 /// request is written, counting the attempt; returns the ids moved. A message cancelled or
 /// claimed by another process meanwhile is not moved (and must not be sent). One statement.
 pub fn mark_sending(conn: &mut DbConn, instance: &str, ids: &[i64]) -> QueryResult<Vec<i64>> {
-    use crate::domain::message_status::{Current, Event, MessageStatus, transition};
+    use crate::domain::message_status::{Current, Event, transition};
     let ts = now();
     let queued = Current { status: Some(MessageStatus::Queued), ..Default::default() };
     let Some(to) = transition(&queued, Event::Claim, ts).to else { return Ok(Vec::new()) };
@@ -339,7 +340,8 @@ pub fn outbound_since(conn: &mut DbConn, tenant: TenantId, from: chrono::NaiveDa
 
 /// Makes an account's waiting messages due now (after its credentials were replaced).
 pub fn release_waiting(conn: &mut DbConn, account: i64) -> QueryResult<usize> {
-    diesel::update(messages::table.filter(messages::account_id.eq(account).and(messages::status.eq("queued"))))
+    let queued = messages::status.eq(MessageStatus::Queued.as_str());
+    diesel::update(messages::table.filter(messages::account_id.eq(account).and(queued)))
         .set(messages::next_attempt_at.eq(now()))
         .execute(conn)
 }
