@@ -56,6 +56,8 @@ pub struct Settings {
     pub outbox_concurrency: usize,
     /// After this long in `sending`, a message whose process died becomes `unknown`.
     pub outbox_lease_secs: u64,
+    /// Seconds a message stays `unknown` awaiting a status report before it becomes `unconfirmed`.
+    pub unknown_settle_secs: u64,
     pub outbox_max_attempts: i32,
     /// Per-number throughput, pair-rate and per-account limits (off only for benchmarks).
     pub outbox_rate_limits: bool,
@@ -186,6 +188,7 @@ impl Settings {
             outbox_batch: parse_var("OUTBOX_BATCH", 200)?,
             outbox_concurrency: parse_var("OUTBOX_CONCURRENCY", 64)?,
             outbox_lease_secs: parse_var("OUTBOX_LEASE_SECS", 60)?,
+            unknown_settle_secs: parse_var("UNKNOWN_SETTLE_SECS", 3600)?,
             outbox_max_attempts: parse_var("OUTBOX_MAX_ATTEMPTS", 8)?,
             outbox_rate_limits: parse_bool("OUTBOX_RATE_LIMITS", true)?,
             provider_timeout_secs: parse_var("PROVIDER_TIMEOUT_SECS", 10)?,

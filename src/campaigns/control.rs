@@ -306,8 +306,12 @@ pub struct Progress {
     pub delivered: i64,
     pub read: i64,
     pub failed: i64,
-    /// May have reached the provider (a crash mid-send); never resent.
+    /// May have reached the provider (no answer, or a crash mid-send); never resent automatically,
+    /// awaiting a status report.
     pub unknown: i64,
+    /// Were `unknown` for `UNKNOWN_SETTLE_SECS` with no status report; an owner may resend them
+    /// (`POST /campaigns/{id}/resend-unconfirmed`).
+    pub unconfirmed: i64,
     pub skipped: i64,
     /// Skipped recipients by reason (`opted_out`, `already_sent`, `cancelled`).
     pub skipped_by_reason: BTreeMap<String, i64>,
@@ -336,6 +340,7 @@ pub fn progress(conn: &mut DbConn, c: &CampaignRow) -> ApiResult<Progress> {
             "delivered" => p.delivered += row.n,
             "read" => p.read += row.n,
             "unknown" => p.unknown += row.n,
+            "unconfirmed" => p.unconfirmed += row.n,
             "failed" => {
                 p.failed += row.n;
                 *p.failed_by_reason.entry(row.reason.unwrap_or_else(|| "unknown".into())).or_default() += row.n;

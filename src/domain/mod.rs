@@ -3,6 +3,7 @@
 pub mod account;
 pub mod cta;
 pub mod lead;
+pub mod message_status;
 pub mod phone;
 pub mod setup;
 pub mod template;

@@ -10,16 +10,16 @@ use tokio::sync::{Semaphore, mpsc};
 use super::Wakeup;
 use super::backoff;
 use super::limiter::{PairGuard, Window};
+use super::marker::Marker;
 use crate::db::now;
 use crate::domain::PhoneNumber;
 use crate::providers::{
-    DeliveryStatus, MessageBody, OutboundMessage, Provider, ProviderError, ProviderErrorKind,
-    StatusEvent as ProviderStatus,
+    MessageBody, OutboundMessage, Provider, ProviderError, ProviderErrorKind, StatusEvent as ProviderStatus,
 };
 use crate::state::AppState;
 use crate::store::messages::Message;
-use crate::store::outbox::{Outcome, expire_leases};
-use crate::store::statuses::{Status, StatusEvent};
+use crate::store::outbox::{Outcome, expire_leases, settle_unknown};
+use crate::store::statuses::StatusEvent;
 use crate::store::{self, phone_numbers::DispatchInfo};
 
 /// How long cached number settings and providers are trusted before a reload.
@@ -63,14 +63,17 @@ pub struct Dispatcher {
     infos: HashMap<i64, (Instant, DispatchInfo)>,
     providers: HashMap<i64, (Instant, Arc<dyn Provider>)>,
     in_flight: Arc<Semaphore>,
+    marker: Marker,
 }
 
 impl Dispatcher {
     pub fn new(state: AppState) -> Self {
         let wakeup = state.wakeup.clone();
         let concurrency = state.settings.outbox_concurrency;
+        let instance = format!("{}-{}", std::process::id(), crate::auth::tokens::random_token()[..8].to_owned());
         Dispatcher {
-            instance: format!("{}-{}", std::process::id(), crate::auth::tokens::random_token()[..8].to_owned()),
+            marker: Marker::start(state.db.clone(), instance.clone()),
+            instance,
             state,
             wakeup,
             windows: HashMap::new(),
@@ -87,6 +90,7 @@ impl Dispatcher {
         let (tx, rx) = mpsc::channel(10_000);
         tokio::spawn(super::recorder::run(self.state.db.clone(), rx));
         let lease = chrono::Duration::seconds(self.state.settings.outbox_lease_secs as i64);
+        let settle = chrono::Duration::seconds(self.state.settings.unknown_settle_secs as i64);
         let mut last_sweep = Instant::now() - Duration::from_secs(3600);
         loop {
             if last_sweep.elapsed() >= Duration::from_secs(1) {
@@ -97,6 +101,13 @@ impl Dispatcher {
                     }
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = ?e, "lease sweep failed"),
+                }
+                match self.state.db.run(move |c| settle_unknown(c, settle)).await {
+                    Ok(n) if n > 0 => {
+                        tracing::warn!(messages = n, "messages in doubt with no status report are now unconfirmed")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = ?e, "settle sweep failed"),
                 }
             }
             let wait = match self.round(&tx).await {
@@ -147,12 +158,16 @@ impl Dispatcher {
             if free == 0 {
                 return Ok(Duration::from_millis(2));
             }
-            // Claim only what can be sent at once: a claimed message is `sending`, and a crash
-            // turns it `unknown`, so nothing may wait in that state for a free slot.
+            // Claim only what can be sent at once; a claimed message stays `queued` (due again
+            // after the lease if this process stops) until its own request is about to start.
             let budget = budget.min(free);
             let instance = self.instance.clone();
-            let claimed =
-                self.state.db.run(move |c| store::messages::claim(c, &instance, number, budget as i64)).await?;
+            let lease_until = now() + chrono::Duration::seconds(self.state.settings.outbox_lease_secs as i64);
+            let claimed = self
+                .state
+                .db
+                .run(move |c| store::messages::claim(c, &instance, number, budget as i64, lease_until))
+                .await?;
             if claimed.is_empty() {
                 continue;
             }
@@ -176,7 +191,12 @@ impl Dispatcher {
                 }
                 let permit = self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed");
                 let (tx, provider, settings) = (tx.clone(), provider.clone(), self.state.settings.clone());
+                let marker = self.marker.clone();
                 tokio::spawn(async move {
+                    if !marker.mark(m.id).await {
+                        return;
+                    }
+                    let m = Message { attempts: m.attempts + 1, ..m };
                     let (outcome, statuses) = send_one(&*provider, &m, settings.outbox_max_attempts).await;
                     drop(permit);
                     let _ = tx.send(outcome).await;
@@ -266,13 +286,7 @@ async fn send_one(provider: &dyn Provider, m: &Message, max_attempts: i32) -> (O
     match provider.send_message(&msg).await {
         Ok(receipt) => {
             let statuses = provider.simulated_statuses(&msg, &receipt);
-            let sent = Outcome::Sent {
-                id: m.id,
-                tenant: m.tenant_id,
-                account: m.account_id,
-                template: m.template_name.clone(),
-                provider_message_id: receipt.provider_message_id,
-            };
+            let sent = Outcome::Sent { id: m.id, provider_message_id: receipt.provider_message_id };
             (sent, statuses)
         }
         Err(e) => (classify(m, &e, max_attempts), vec![]),
@@ -281,17 +295,11 @@ async fn send_one(provider: &dyn Provider, m: &Message, max_attempts: i32) -> (O
 
 /// A provider's status update in the form the status store applies.
 fn status_event(e: ProviderStatus) -> StatusEvent {
-    let status = match e.status {
-        DeliveryStatus::Sent => Status::Sent,
-        DeliveryStatus::Delivered => Status::Delivered,
-        DeliveryStatus::Read => Status::Read,
-        DeliveryStatus::Failed => Status::Failed,
-    };
     StatusEvent {
         our_id: e.callback_data.as_deref().and_then(|c| c.parse().ok()),
         account_id: None,
         provider_message_id: e.provider_message_id,
-        status,
+        status: e.status,
         at: e.timestamp.naive_utc(),
         error_code: e.error.as_ref().map(|(code, _)| code.to_string()),
         error_title: e.error.as_ref().map(|_| "ERR_DELIVERY_FAILED".to_string()),
@@ -301,15 +309,7 @@ fn status_event(e: ProviderStatus) -> StatusEvent {
 }
 
 fn failed(m: &Message, code: Option<String>, title: &str, detail: &str) -> Outcome {
-    Outcome::Failed {
-        id: m.id,
-        tenant: m.tenant_id,
-        account: m.account_id,
-        template: m.template_name.clone(),
-        code,
-        title: title.into(),
-        detail: detail.into(),
-    }
+    Outcome::Failed { id: m.id, code, title: title.into(), detail: detail.into() }
 }
 
 /// Maps a provider error to the message's next state.

@@ -1,9 +1,10 @@
-//! The outbox: queued messages are claimed, rate limited, sent once through their account's
-//! provider, and their outcomes recorded in batches.
+//! The outbox: queued messages are claimed, rate limited, marked `sending` just before their own
+//! request, sent once through their account's provider, and their outcomes recorded in batches.
 
 pub mod backoff;
 pub mod dispatcher;
 pub mod limiter;
+pub mod marker;
 pub mod recorder;
 
 use std::sync::Arc;

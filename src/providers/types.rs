@@ -121,15 +121,8 @@ pub struct HealthReport {
     pub callback_url: Option<String>,
 }
 
-/// A delivery status, as the webhook layer records it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Sent,
-    Delivered,
-    Read,
-    Failed,
-}
+/// A delivery status a provider reports: the status machine's own type.
+pub use crate::domain::message_status::Reported as DeliveryStatus;
 
 /// A provider-neutral status update for a sent message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,6 @@ use crate::db::schema::{campaign_recipients, campaigns, messages};
 use crate::db::{DbConn, now, portable};
 use crate::domain::TenantId;
 use crate::pagination::Page;
-use crate::store::messages::add_event;
 
 /// Held messages wait with this due time until their campaign resumes.
 pub fn held_until() -> chrono::NaiveDateTime {
@@ -307,30 +306,29 @@ pub fn release_messages(conn: &mut DbConn, campaign: i64) -> QueryResult<usize> 
 
 /// Fails the campaign's queued (never sent) messages with a reason (cancel); skips pending recipients.
 pub fn cancel_outstanding(conn: &mut DbConn, campaign: i64, title: &str, detail: &str) -> QueryResult<usize> {
-    let ids: Vec<i64> = messages::table
-        .filter(messages::campaign_id.eq(campaign).and(messages::status.eq("queued")))
-        .select(messages::id)
+    use crate::domain::message_status::{Event, MessageStatus};
+    use crate::store::statuses::{self, Change, ErrorInfo, Sinks};
+    let rows: Vec<crate::store::messages::Message> = messages::table
+        .filter(messages::campaign_id.eq(campaign).and(messages::status.eq(MessageStatus::Queued.as_str())))
+        .select(crate::store::messages::Message::as_select())
         .load(conn)?;
-    let ts = now();
-    for id in &ids {
-        diesel::update(messages::table.find(id).filter(messages::status.eq("queued")))
-            .set((
-                messages::status.eq("failed"),
-                messages::failed_at.eq(ts),
-                messages::error_title.eq(title),
-                messages::error_detail.eq(detail),
-                messages::updated_at.eq(ts),
-            ))
-            .execute(conn)?;
-        add_event(conn, *id, "failed", Some(detail))?;
+    let mut usage = crate::store::usage::Tally::default();
+    let mut subscribers = crate::relay::StatusSubscribers::default();
+    let error = ErrorInfo { code: None, title: Some(title), detail: Some(detail) };
+    let mut cancelled = 0;
+    for mut m in rows {
+        let sinks = &mut Sinks { subscribers: &mut subscribers, usage: &mut usage };
+        let t = statuses::write(conn, sinks, &mut m, Event::Cancel, error, Some(detail), Change::default())?;
+        cancelled += usize::from(t.to.is_some());
     }
+    usage.write(conn)?;
     diesel::update(
         campaign_recipients::table
             .filter(campaign_recipients::campaign_id.eq(campaign).and(campaign_recipients::status.eq("pending"))),
     )
     .set((campaign_recipients::status.eq("skipped"), campaign_recipients::skip_reason.eq("cancelled")))
     .execute(conn)?;
-    Ok(ids.len())
+    Ok(cancelled)
 }
 
 /// Phones that already got (or may have got) the message of an earlier campaign with this

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use crate::db::schema::{message_events, messages};
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
+use crate::domain::message_status::MessageStatus;
 use crate::pagination::Page;
 use crate::providers::MessageBody;
 
@@ -82,7 +83,7 @@ impl NewMessage {
             recipient: to.to_string(),
             kind: payload["type"].as_str().unwrap_or("text").into(),
             payload: payload.to_string(),
-            status: "queued".into(),
+            status: MessageStatus::Queued.as_str().into(),
             next_attempt_at: ts,
             idempotency_key: None,
             campaign_id: None,
@@ -257,17 +258,25 @@ pub fn list(conn: &mut DbConn, tenant: TenantId, f: &ListFilter, page: Page) -> 
 /// Phone numbers that have messages due now (oldest first), for the dispatcher's round.
 pub fn due_numbers(conn: &mut DbConn, at: chrono::NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
     messages::table
-        .filter(messages::status.eq("queued").and(messages::next_attempt_at.le(at)))
+        .filter(messages::status.eq(MessageStatus::Queued.as_str()).and(messages::next_attempt_at.le(at)))
         .select(messages::phone_number_id)
         .distinct()
         .limit(limit)
         .load(conn)
 }
 
-/// Atomically moves up to `limit` due messages of one number to `sending`, stamped with the
-/// claiming process. Messages of accounts that cannot send (suspended, needing re-auth) and of
-/// numbers whose quality is RED (sending paused: `ERR_QUALITY_DEGRADED`) stay.
-pub fn claim(conn: &mut DbConn, instance: &str, phone_number_id: i64, limit: i64) -> QueryResult<Vec<Message>> {
+/// Atomically claims up to `limit` due messages of one number for the calling process: they stay
+/// `queued` (their requests have not started) but are hidden from other claims until `lease_until`,
+/// when they are due again if this process stopped before sending them. Messages of accounts that
+/// cannot send (suspended, needing re-auth) and of numbers whose quality is RED (sending paused:
+/// `ERR_QUALITY_DEGRADED`) stay.
+pub fn claim(
+    conn: &mut DbConn,
+    instance: &str,
+    phone_number_id: i64,
+    limit: i64,
+    lease_until: chrono::NaiveDateTime,
+) -> QueryResult<Vec<Message>> {
     const INNER: &str = "SELECT m.id FROM messages m JOIN accounts a ON a.id = m.account_id \
          JOIN phone_numbers p ON p.id = m.phone_number_id \
          WHERE m.status = 'queued' AND m.phone_number_id = $3 AND m.next_attempt_at <= $2 \
@@ -275,17 +284,48 @@ pub fn claim(conn: &mut DbConn, instance: &str, phone_number_id: i64, limit: i64
          ORDER BY m.next_attempt_at, m.id LIMIT $4";
     let lock = if matches!(conn, DbConn::Pg(_)) { " FOR UPDATE OF m SKIP LOCKED" } else { "" };
     let sql = format!(
-        "UPDATE messages SET status = 'sending', claimed_by = $1, claimed_at = $2, attempts = attempts + 1, \
-         updated_at = $2 WHERE id IN ({INNER}{lock}) RETURNING *"
+        "UPDATE messages SET claimed_by = $1, claimed_at = $2, next_attempt_at = $5, updated_at = $2 \
+         WHERE id IN ({INNER}{lock}) RETURNING *"
     );
     let sql = crate::db::portable(conn, &sql);
     let ts = now();
-    let bind = diesel::sql_query(sql)
+    diesel::sql_query(sql)
         .bind::<Text, _>(instance)
         .bind::<Timestamp, _>(ts)
         .bind::<BigInt, _>(phone_number_id)
-        .bind::<BigInt, _>(limit);
-    bind.load(conn)
+        .bind::<BigInt, _>(limit)
+        .bind::<Timestamp, _>(lease_until)
+        .load(conn)
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Moves messages this process claimed to `sending` (the transition function's
+/// [`Event::Claim`](crate::domain::message_status::Event::Claim)), each immediately before its
+/// request is written, counting the attempt; returns the ids moved. A message cancelled or
+/// claimed by another process meanwhile is not moved (and must not be sent). One statement.
+pub fn mark_sending(conn: &mut DbConn, instance: &str, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    use crate::domain::message_status::{Current, Event, transition};
+    let ts = now();
+    let queued = Current { status: Some(MessageStatus::Queued), ..Default::default() };
+    let Some(to) = transition(&queued, Event::Claim, ts).to else { return Ok(Vec::new()) };
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "UPDATE messages SET status = $1, attempts = attempts + 1, claimed_at = $2, updated_at = $2 \
+         WHERE id IN ({list}) AND status = $3 AND claimed_by = $4 RETURNING id"
+    );
+    let sql = crate::db::portable(conn, &sql);
+    let rows: Vec<Id> = diesel::sql_query(sql)
+        .bind::<Text, _>(to.as_str())
+        .bind::<Timestamp, _>(ts)
+        .bind::<Text, _>(MessageStatus::Queued.as_str())
+        .bind::<Text, _>(instance)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// Outbound messages a tenant queued since `from` (for the daily quota).
@@ -300,7 +340,8 @@ pub fn outbound_since(conn: &mut DbConn, tenant: TenantId, from: chrono::NaiveDa
 
 /// Makes an account's waiting messages due now (after its credentials were replaced).
 pub fn release_waiting(conn: &mut DbConn, account: i64) -> QueryResult<usize> {
-    diesel::update(messages::table.filter(messages::account_id.eq(account).and(messages::status.eq("queued"))))
+    let queued = messages::status.eq(MessageStatus::Queued.as_str());
+    diesel::update(messages::table.filter(messages::account_id.eq(account).and(queued)))
         .set(messages::next_attempt_at.eq(now()))
         .execute(conn)
 }

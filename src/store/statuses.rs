@@ -1,54 +1,20 @@
-//! Applying provider status events to messages: forward only (sent < delivered < read), whatever
-//! order they arrive in; `failed` keeps its error; each timestamp is set once, from the event.
+//! Changing a message's status: every change is decided by
+//! [`message_status::transition`](crate::domain::message_status::transition) and written here by
+//! [`write`] (one update of the message, its history rows, its counts in the
+//! batch's tally, `message.status` when the status moved). [`apply`] applies a provider's status
+//! report.
 
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::messages;
 use crate::domain::TenantId;
+use crate::domain::message_status::{
+    Current, ErrorChange, Event, MessageStatus, Reported, Stamp, Transition, transition,
+};
 use crate::relay::StatusSubscribers;
 use crate::store::messages::{Message, add_event};
 use crate::store::usage::{self, Tally};
-
-/// A delivery status reported by a provider.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Sent,
-    Delivered,
-    Read,
-    Failed,
-}
-
-impl Status {
-    pub fn parse(s: &str) -> Option<Status> {
-        match s {
-            "sent" => Some(Status::Sent),
-            "delivered" => Some(Status::Delivered),
-            "read" | "played" => Some(Status::Read),
-            "failed" => Some(Status::Failed),
-            _ => None,
-        }
-    }
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Sent => "sent",
-            Status::Delivered => "delivered",
-            Status::Read => "read",
-            Status::Failed => "failed",
-        }
-    }
-}
-
-/// Position in the forward order; `failed` may only replace states before `delivered`.
-fn rank(status: &str) -> u8 {
-    match status {
-        "sent" => 1,
-        "delivered" => 2,
-        "read" => 3,
-        "failed" => 4,
-        _ => 0,
-    }
-}
 
 /// One status event for one message.
 #[derive(Clone, Debug)]
@@ -59,7 +25,7 @@ pub struct StatusEvent {
     pub our_id: Option<i64>,
     /// Only messages of this account match (a webhook speaks for one account).
     pub account_id: Option<i64>,
-    pub status: Status,
+    pub status: Reported,
     pub at: chrono::NaiveDateTime,
     pub error_code: Option<String>,
     pub error_title: Option<String>,
@@ -98,27 +64,174 @@ fn find(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<Option<Message>> {
     Ok(m.filter(in_scope))
 }
 
-/// The columns one event changes on its message; `None` leaves a column as it is.
+/// The columns one change writes on its message; `None` leaves a column as it is.
 #[derive(AsChangeset, Default, PartialEq)]
 #[diesel(table_name = messages)]
-struct Change<'a> {
-    provider_message_id: Option<&'a str>,
-    pricing_category: Option<&'a str>,
-    pricing_type: Option<Option<&'a str>>,
-    pricing_model: Option<Option<&'a str>>,
-    billable: Option<bool>,
-    sent_at: Option<chrono::NaiveDateTime>,
-    delivered_at: Option<chrono::NaiveDateTime>,
-    read_at: Option<chrono::NaiveDateTime>,
-    failed_at: Option<chrono::NaiveDateTime>,
-    status: Option<&'a str>,
-    error_code: Option<Option<&'a str>>,
-    error_title: Option<Option<&'a str>>,
-    error_detail: Option<Option<&'a str>>,
-    updated_at: Option<chrono::NaiveDateTime>,
+pub struct Change<'a> {
+    pub provider_message_id: Option<&'a str>,
+    pub pricing_category: Option<&'a str>,
+    pub pricing_type: Option<Option<&'a str>>,
+    pub pricing_model: Option<Option<&'a str>>,
+    pub billable: Option<bool>,
+    pub sent_at: Option<Option<chrono::NaiveDateTime>>,
+    pub delivered_at: Option<Option<chrono::NaiveDateTime>>,
+    pub read_at: Option<Option<chrono::NaiveDateTime>>,
+    pub failed_at: Option<Option<chrono::NaiveDateTime>>,
+    pub status: Option<&'a str>,
+    pub error_code: Option<Option<&'a str>>,
+    pub error_title: Option<Option<&'a str>>,
+    pub error_detail: Option<Option<&'a str>>,
+    pub next_attempt_at: Option<chrono::NaiveDateTime>,
+    pub attempts: Option<i32>,
+    pub updated_at: Option<chrono::NaiveDateTime>,
 }
 
-/// Applies one event in one update of its message; returns whether the message changed. Emits
+/// The error an event carries (recorded when its transition sets the error).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ErrorInfo<'a> {
+    pub code: Option<&'a str>,
+    pub title: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+/// What the transition function needs of a stored message.
+pub fn current(m: &Message) -> Current {
+    Current {
+        status: MessageStatus::parse(&m.status),
+        sent_at: m.sent_at,
+        delivered_at: m.delivered_at,
+        read_at: m.read_at,
+        failed_at: m.failed_at,
+        at_provider: m.provider_message_id.is_some(),
+    }
+}
+
+fn stamp(s: Stamp) -> Option<Option<chrono::NaiveDateTime>> {
+    match s {
+        Stamp::Keep => None,
+        Stamp::Set(t) => Some(Some(t)),
+        Stamp::Clear => Some(None),
+    }
+}
+
+/// Where a change is recorded besides the message: its counts and its `message.status` event.
+pub struct Sinks<'s> {
+    pub subscribers: &'s mut StatusSubscribers,
+    pub usage: &'s mut Tally,
+}
+
+/// Decides `event` for `m` and writes it with the columns of `extra` (a provider id, pricing, a
+/// retry time…): one update when anything changes, the history rows (with
+/// `detail`), its counts on the report's day (else today), and `message.status` when the status moved. Updates `m` to
+/// what was written; returns the transition. Call in a write transaction.
+pub fn write(
+    conn: &mut DbConn,
+    sinks: &mut Sinks<'_>,
+    m: &mut Message,
+    event: Event,
+    error: ErrorInfo<'_>,
+    detail: Option<&str>,
+    extra: Change<'_>,
+) -> QueryResult<Transition> {
+    let ts = crate::db::now();
+    let t = transition(&current(m), event, ts);
+    let mut change = extra;
+    change.status = t.to.map(MessageStatus::as_str);
+    change.sent_at = stamp(t.sent_at);
+    change.delivered_at = stamp(t.delivered_at);
+    change.read_at = stamp(t.read_at);
+    change.failed_at = stamp(t.failed_at);
+    match t.error {
+        ErrorChange::Keep => {}
+        ErrorChange::Set => {
+            change.error_code = Some(error.code);
+            change.error_title = Some(error.title);
+            change.error_detail = Some(error.detail);
+        }
+        ErrorChange::Clear => {
+            (change.error_code, change.error_title, change.error_detail) = (Some(None), Some(None), Some(None))
+        }
+    }
+    if change == Change::default() {
+        return Ok(t);
+    }
+    change.updated_at = Some(ts);
+    diesel::update(messages::table.find(m.id)).set(&change).execute(conn)?;
+    // Usually one row; a report that implies skipped states adds them too.
+    for status in &t.history {
+        add_event(conn, m.id, status, detail)?;
+    }
+    let taken_back = (t.counts.failed < 0).then(|| m.error_code.clone().or(m.error_title.clone()));
+    remember(m, &change);
+    if t.to.is_some() {
+        sinks.subscribers.emit(conn, TenantId(m.tenant_id), m.id)?;
+    }
+    let day = match event {
+        Event::Reported(_, at) => at.date(),
+        _ => ts.date(),
+    };
+    count(sinks.usage, m, &t, error, taken_back.flatten(), day);
+    Ok(t)
+}
+
+/// Keeps the in-memory row as written, so a later event of the same batch sees it.
+fn remember(m: &mut Message, c: &Change<'_>) {
+    if let Some(s) = c.status {
+        m.status = s.to_string();
+    }
+    if let Some(p) = c.provider_message_id {
+        m.provider_message_id = Some(p.to_string());
+    }
+    let set = |col: &mut Option<chrono::NaiveDateTime>, v: Option<Option<chrono::NaiveDateTime>>| {
+        if let Some(v) = v {
+            *col = v;
+        }
+    };
+    set(&mut m.sent_at, c.sent_at);
+    set(&mut m.delivered_at, c.delivered_at);
+    set(&mut m.read_at, c.read_at);
+    set(&mut m.failed_at, c.failed_at);
+    let text = |col: &mut Option<String>, v: Option<Option<&str>>| {
+        if let Some(v) = v {
+            *col = v.map(str::to_string);
+        }
+    };
+    text(&mut m.error_code, c.error_code);
+    text(&mut m.error_title, c.error_title);
+    text(&mut m.error_detail, c.error_detail);
+    if let Some(a) = c.attempts {
+        m.attempts = a;
+    }
+}
+
+/// Adds a transition's counts to the tally: the account's day, the template's, and the failure
+/// code (taken back with the code stored before, when a delivery overturned a failure).
+fn count(
+    usage: &mut Tally,
+    m: &Message,
+    t: &Transition,
+    error: ErrorInfo<'_>,
+    taken_back: Option<String>,
+    day: chrono::NaiveDate,
+) {
+    let c = t.counts;
+    let counts = usage::Counts { sent: c.sent, delivered: c.delivered, read: c.read, failed: c.failed, inbound: 0 };
+    if counts == usage::Counts::default() {
+        return;
+    }
+    usage.add(m.tenant_id, m.account_id, day, counts);
+    if let Some(name) = &m.template_name {
+        usage.add_template(m.tenant_id, m.account_id, day, name, counts);
+    }
+    if c.failed > 0 {
+        let code = error.code.or(error.title).unwrap_or("unknown");
+        usage.add_failure(m.tenant_id, m.account_id, day, code, 1);
+    } else if c.failed < 0 {
+        usage.add_failure(m.tenant_id, m.account_id, day, taken_back.as_deref().unwrap_or("unknown"), -1);
+    }
+}
+
+/// Applies one provider report to its message; returns whether the message changed. Emits
 /// `message.status` to `subscribers` when the status moved; counts deliveries, reads, failures
 /// and billable messages in `usage` (the caller writes it). Call in a write transaction.
 pub fn apply(
@@ -127,72 +240,25 @@ pub fn apply(
     usage: &mut Tally,
     e: &StatusEvent,
 ) -> QueryResult<bool> {
-    let Some(m) = find(conn, e)? else { return Ok(false) };
-    let current = rank(&m.status);
-    let moves = match e.status {
-        Status::Failed => current <= 1,
-        s => current != 4 && rank(s.as_str()) > current,
-    };
-    let mut counts = usage::Counts::default();
-    let mut change = Change::default();
+    let Some(mut m) = find(conn, e)? else { return Ok(false) };
+    let mut extra = Change::default();
     if m.provider_message_id.is_none() {
-        change.provider_message_id = Some(&e.provider_message_id);
+        extra.provider_message_id = Some(&e.provider_message_id);
     }
     // The first pricing report only: Meta repeats it on later statuses and may deliver one twice.
     if let Some(p) = e.pricing.as_ref().filter(|_| m.pricing_category.is_none()) {
-        change.pricing_category = Some(&p.category);
-        change.pricing_type = Some(p.pricing_type.as_deref());
-        change.pricing_model = Some(p.model.as_deref());
-        change.billable = Some(p.billable);
+        extra.pricing_category = Some(&p.category);
+        extra.pricing_type = Some(p.pricing_type.as_deref());
+        extra.pricing_model = Some(p.model.as_deref());
+        extra.billable = Some(p.billable);
         if p.billable {
             usage.add_billable(m.tenant_id, m.account_id, e.at.date(), &p.category);
         }
     }
-    match e.status {
-        Status::Sent if m.sent_at.is_none() => change.sent_at = Some(e.at),
-        Status::Delivered if m.delivered_at.is_none() => {
-            counts.delivered = 1;
-            change.delivered_at = Some(e.at);
-        }
-        Status::Read if m.read_at.is_none() => {
-            counts.read = 1;
-            change.read_at = Some(e.at);
-        }
-        Status::Failed if moves => {
-            counts.failed = 1;
-            change.failed_at = Some(e.at);
-        }
-        _ => {}
-    }
-    if moves {
-        change.status = Some(e.status.as_str());
-        change.updated_at = Some(crate::db::now());
-        if e.status == Status::Failed {
-            change.error_code = Some(e.error_code.as_deref());
-            change.error_title = Some(e.error_title.as_deref());
-            change.error_detail = Some(e.error_detail.as_deref());
-        }
-        if m.status == "unknown" && e.status != Status::Failed {
-            counts.sent = 1;
-        }
-    }
-    let changed = change != Change::default();
-    if changed {
-        diesel::update(messages::table.find(m.id)).set(&change).execute(conn)?;
-    }
-    if moves {
-        add_event(conn, m.id, e.status.as_str(), e.error_detail.as_deref())?;
-        subscribers.emit(conn, TenantId(m.tenant_id), m.id)?;
-    }
-    if counts != usage::Counts::default() {
-        usage.add(m.tenant_id, m.account_id, e.at.date(), counts);
-        if let Some(name) = &m.template_name {
-            usage.add_template(m.tenant_id, m.account_id, e.at.date(), name, counts);
-        }
-        if counts.failed > 0 {
-            let code = e.error_code.as_deref().or(e.error_title.as_deref()).unwrap_or("unknown");
-            usage.add_failure(m.tenant_id, m.account_id, e.at.date(), code, 1);
-        }
-    }
-    Ok(changed)
+    let extra_changes = extra != Change::default();
+    let error =
+        ErrorInfo { code: e.error_code.as_deref(), title: e.error_title.as_deref(), detail: e.error_detail.as_deref() };
+    let mut sinks = Sinks { subscribers, usage };
+    let t = write(conn, &mut sinks, &mut m, Event::Reported(e.status, e.at), error, e.error_detail.as_deref(), extra)?;
+    Ok(extra_changes || t.is_change())
 }

@@ -8,12 +8,13 @@ use crate::db::schema::{messages, templates};
 use crate::db::{DbConn, now, savepoint};
 use crate::domain::TenantId;
 use crate::domain::account::BotSettings;
+use crate::domain::message_status::{MessageStatus, Reported};
 use crate::relay::StatusSubscribers;
 use crate::store::accounts;
 use crate::store::health_logs::{self, Check};
 use crate::store::messages::{NewMessage, add_event};
 use crate::store::phone_numbers::{self, PhoneNumberChanges};
-use crate::store::statuses::{self, Pricing, Status, StatusEvent};
+use crate::store::statuses::{self, Pricing, StatusEvent};
 use crate::store::templates::{Template, TemplateChanges};
 use crate::store::usage::{Counts, Tally};
 use crate::webhooks::{bot, inbox};
@@ -136,7 +137,7 @@ fn status(
     s: &Value,
 ) -> Result<(), Failure> {
     let id = text(s, "id").ok_or_else(|| Failure("a status without id".into()))?;
-    let Some(status) = s["status"].as_str().and_then(Status::parse) else { return Ok(()) };
+    let Some(status) = s["status"].as_str().and_then(Reported::parse) else { return Ok(()) };
     let error = &s["errors"][0];
     let event = StatusEvent {
         provider_message_id: id.to_string(),
@@ -209,7 +210,7 @@ fn inbound(conn: &mut DbConn, usage: &mut Tally, t: &Target, value: &Value, m: &
         recipient: sender.clone(),
         kind: text(m, "type").unwrap_or("unknown").to_string(),
         payload: m.to_string(),
-        status: "received".into(),
+        status: MessageStatus::Received.as_str().into(),
         next_attempt_at: at,
         idempotency_key: None,
         campaign_id: None,
@@ -223,7 +224,7 @@ fn inbound(conn: &mut DbConn, usage: &mut Tally, t: &Target, value: &Value, m: &
     diesel::update(messages::table.find(mid))
         .set((messages::provider_message_id.eq(id), messages::sent_at.eq(at), messages::lead_id.eq(lead)))
         .execute(conn)?;
-    add_event(conn, mid, "received", None)?;
+    add_event(conn, mid, MessageStatus::Received.as_str(), None)?;
     usage.add(t.tenant, t.account, at.date(), Counts { inbound: 1, ..Default::default() });
     let data = json!({
         "message_id": mid, "account_id": t.account, "phone_number_id": phone.id, "from": new.recipient,

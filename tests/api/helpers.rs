@@ -136,6 +136,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         outbox_batch: 200,
         outbox_concurrency: 16,
         outbox_lease_secs: 5,
+        unknown_settle_secs: 3600,
         outbox_max_attempts: 3,
         outbox_rate_limits: true,
         provider_timeout_secs: 2,

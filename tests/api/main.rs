@@ -17,6 +17,7 @@ mod input;
 mod isolation;
 mod ivr_calls;
 mod leads;
+mod message_status;
 mod messages;
 mod opt_outs;
 mod outbound;

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(pause_campaign)
         .service(resume_campaign)
         .service(cancel_campaign)
+        .service(resend_unconfirmed)
         .service(list_campaign_recipients);
 }
 
@@ -265,8 +266,45 @@ pub async fn cancel_campaign(
     act(&state, &auth, id.into_inner(), Action::Cancel).await
 }
 
-const RECIPIENT_STATUSES: [&str; 8] =
-    ["pending", "queued", "sent", "delivered", "read", "failed", "unknown", "skipped"];
+/// Sends the campaign's `unconfirmed` messages again (owners and admins): each was in doubt for
+/// `UNKNOWN_SETTLE_SECS` with no status report, so its recipient may or may not have it. Each goes
+/// back to the queue with a history entry naming who asked (held while the campaign is paused or
+/// halted). A cancelled campaign's are not resent (409 `campaign_cancelled`).
+#[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = CampaignOut),
+        (status = 409, description = "the campaign was cancelled (`campaign_cancelled`)", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/campaigns/{id}/resend-unconfirmed")]
+pub async fn resend_unconfirmed(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let (tenant, id, by) = (auth.tenant_id, id.into_inner(), crate::routes::messages::requester(&auth));
+    state
+        .db
+        .run(move |c| {
+            let campaign = store::campaigns::get(c, tenant, id)?.ok_or_else(|| ApiError::not_found("campaign"))?;
+            let at = match campaign.status.as_str() {
+                "cancelled" => {
+                    return Err(ApiError::conflict(
+                        "campaign_cancelled",
+                        "a cancelled campaign's messages are not resent",
+                    ));
+                }
+                "paused" | "halted" => store::campaigns::held_until(),
+                _ => crate::db::now(),
+            };
+            let which = store::outbox::Resend::Campaign(id);
+            store::outbox::resend(c, tenant, which, &by, at).map_err(ApiError::from)
+        })
+        .await?;
+    state.wakeup.wake();
+    Ok(HttpResponse::Ok().json(out(&state, tenant, id, true).await?))
+}
+
+const RECIPIENT_STATUSES: [&str; 9] =
+    ["pending", "queued", "sent", "delivered", "read", "failed", "unknown", "unconfirmed", "skipped"];
 
 /// A campaign's recipients with their status, newest first; `format=csv` (or `Accept: text/csv`)
 /// exports all of them. Phones are masked unless an owner or admin asks for `full_numbers`.

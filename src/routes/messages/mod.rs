@@ -4,7 +4,7 @@
 pub mod send;
 pub mod types;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 
 use self::types::*;
 use crate::auth::AuthContext;
@@ -14,7 +14,11 @@ use crate::state::AppState;
 use crate::store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(send::send_message).service(send::send_account_message).service(list_messages).service(get_message);
+    cfg.service(send::send_message)
+        .service(send::send_account_message)
+        .service(list_messages)
+        .service(get_message)
+        .service(resend_message);
 }
 
 /// The tenant's messages, newest first.
@@ -66,4 +70,47 @@ pub async fn load_with_history(state: &AppState, auth: AuthContext, id: i64) -> 
             Ok::<_, ApiError>(out)
         })
         .await
+}
+
+/// Who asked, as recorded in a message's history: a user or an API key.
+pub fn requester(auth: &AuthContext) -> String {
+    match (auth.user_id, auth.api_key_id) {
+        (Some(user), _) => format!("user {user}"),
+        (None, Some(key)) => format!("api key {key}"),
+        (None, None) => "an operator".into(),
+    }
+}
+
+/// Sends an `unconfirmed` message again (owners and admins). It was in doubt (the provider may
+/// have received it) and no status report settled it within `UNKNOWN_SETTLE_SECS`, so its
+/// recipient may get it twice: only an explicit request resends it. It goes back to the queue
+/// with a history entry naming who asked; 202 with the message. Any other status is 409
+/// `not_unconfirmed`.
+#[utoipa::path(tag = "messages", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 202, body = MessageOut, description = "queued again"),
+        (status = 404, description = "no such message", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the message is not `unconfirmed` (`not_unconfirmed`)", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/messages/{id}/resend")]
+pub async fn resend_message(
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let (tenant, id, by) = (auth.tenant_id, id.into_inner(), requester(&auth));
+    state
+        .db
+        .run(move |c| {
+            let m = store::messages::get(c, tenant, id)?.ok_or_else(|| ApiError::not_found("message"))?;
+            let which = store::outbox::Resend::Message(m.id);
+            if store::outbox::resend(c, tenant, which, &by, crate::db::now())?.is_empty() {
+                let detail = format!("only an unconfirmed message can be resent; this one is {}", m.status);
+                return Err(ApiError::conflict("not_unconfirmed", detail));
+            }
+            Ok(())
+        })
+        .await?;
+    state.wakeup.wake();
+    let out = load_with_history(&state, auth, id).await?;
+    Ok(HttpResponse::Accepted().insert_header(("location", format!("/api/v1/messages/{id}"))).json(out))
 }

@@ -54,7 +54,9 @@ pub struct MessageOut {
     pub kind: String,
     #[schema(value_type = Object)]
     pub message: serde_json::Value,
-    /// `queued`, `sending`, `sent`, `delivered`, `read`, `failed`, `unknown` or `received`.
+    /// `queued`, `sending`, `sent`, `delivered`, `read`, `failed`, `unknown` (may have reached the
+    /// provider; awaiting a status report), `unconfirmed` (no report within `UNKNOWN_SETTLE_SECS`;
+    /// `POST /messages/{id}/resend` sends it again) or `received`.
     pub status: String,
     pub provider_message_id: Option<String>,
     pub error: Option<MessageErrorOut>,

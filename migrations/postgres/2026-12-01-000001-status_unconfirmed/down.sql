@@ -1,0 +1,4 @@
+UPDATE messages SET status = 'unknown' WHERE status = 'unconfirmed';
+ALTER TABLE messages DROP CONSTRAINT messages_status_check;
+ALTER TABLE messages ADD CONSTRAINT messages_status_check
+    CHECK (status IN ('queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'unknown', 'received'));
