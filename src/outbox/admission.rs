@@ -236,6 +236,15 @@ pub enum Verdict {
     Refused(Refusal),
 }
 
+/// The account rule alone: it is active.
+pub fn check_account(account: &Account) -> Result<(), Refusal> {
+    match AccountStatus::parse(&account.status) {
+        AccountStatus::Active => Ok(()),
+        AccountStatus::NeedsReauth => Err(Refusal::AccountNeedsReauth),
+        _ => Err(Refusal::AccountNotActive),
+    }
+}
+
 /// The rules that hold for every message of an origin, with this template (if any): account
 /// active, number not RED, template approved with its parameters, provider capabilities.
 pub fn check_origin(
@@ -243,10 +252,8 @@ pub fn check_origin(
     origin: &Origin,
     template: Option<&TemplateUse>,
 ) -> diesel::QueryResult<Result<(), Refusal>> {
-    match AccountStatus::parse(&origin.account.status) {
-        AccountStatus::Active => {}
-        AccountStatus::NeedsReauth => return Ok(Err(Refusal::AccountNeedsReauth)),
-        _ => return Ok(Err(Refusal::AccountNotActive)),
+    if let Err(r) = check_account(&origin.account) {
+        return Ok(Err(r));
     }
     if origin.phone.quality_rating == "RED" {
         return Ok(Err(Refusal::QualityRed));

@@ -102,7 +102,11 @@ async fn queue(
                     Some(pid) => store::phone_numbers::get(c, tenant, pid)?.filter(|p| p.account_id == account_id),
                     None => store::phone_numbers::default_for(c, tenant, account_id)?,
                 }
-                .ok_or_else(|| ApiError::field("phone_number_id", "not_found"))?;
+                .ok_or_else(|| match admission::check_account(&account) {
+                    // An account that cannot send says so before its missing number does.
+                    Err(r) => r.problem("message"),
+                    Ok(()) => ApiError::field("phone_number_id", "not_found"),
+                })?;
                 let origin = Origin { account, phone };
                 match admission::admit(c, &origin, vec![candidate], &[])?.pop() {
                     Some(Verdict::Queued { id, created }) => {
