@@ -17,6 +17,7 @@
 //! pass one candidate. Each caller turns a [`Refusal`] into its own outcome: a 4xx problem for the
 //! API, a skip reason or a halt for the runner, a note or a log line for the bot and CTA.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
@@ -338,8 +339,8 @@ pub fn admit(
         .collect();
     let mut by_template: HashMap<Option<&TemplateUse>, Result<(), Refusal>> = HashMap::new();
     for c in candidates.iter().zip(&verdicts).filter(|(_, v)| v.is_none()).map(|(c, _)| c) {
-        if !by_template.contains_key(&c.template.as_ref()) {
-            by_template.insert(c.template.as_ref(), check_origin(conn, origin, c.template.as_ref())?);
+        if let Entry::Vacant(e) = by_template.entry(c.template.as_ref()) {
+            e.insert(check_origin(conn, origin, c.template.as_ref())?);
         }
     }
     let open = |v: &Option<Verdict>| v.is_none();

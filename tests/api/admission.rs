@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use wabahub::domain::TenantId;
 use wabahub::domain::cta::CtaAction;
 
-use crate::campaigns::{campaign_body, insert_approved};
+use crate::campaigns::{campaign_body, tata_account_with_template, with_approved};
 use crate::helpers::*;
 use crate::inbox::{drained, inbound_body, sandbox_inbound, webhook_path};
 use crate::messages::sandbox_account;
@@ -83,9 +83,7 @@ async fn the_api_refuses_each_rule_with_its_code_and_queues_nothing() {
     let app = spawn_app_with(|s| s.outbox_enabled = false).await;
     let t = app.signup("ann").await;
     let (account, _) = sandbox_account(&app, &t.token).await;
-    let db = app.state.db.clone();
-    let tenant = t.id;
-    actix_web::web::block(move || insert_approved(&db, tenant, account)).await.unwrap();
+    with_approved(&app, t.id, account).await;
     let url = format!("/api/v1/accounts/{account}/send_message");
     let text = |to: &str| json!({"to": to, "message": {"type": "text", "body": "hello"}});
     let template = |params: usize| {
@@ -127,13 +125,7 @@ async fn the_api_refuses_each_rule_with_its_code_and_queues_nothing() {
 async fn tata_refuses_button_variables_before_queueing() {
     let app = spawn_app_with(|s| s.outbox_enabled = false).await;
     let t = app.signup("tia").await;
-    let setup = json!({"name": "Tata", "provider": "tata", "phone_number": {"phone_number": "+919876543210"},
-        "access_tokens": {"tata_auth_token": "tata.jwt.token"}, "business_profile": {"name": "T"}});
-    let account =
-        app.post("/api/v1/accounts/setup", &t.token, setup).await.expect(201)["account"]["id"].as_i64().unwrap();
-    let db = app.state.db.clone();
-    let tenant = t.id;
-    actix_web::web::block(move || insert_approved(&db, tenant, account)).await.unwrap();
+    let account = tata_account_with_template(&app, &t).await;
     let body = json!({"account_id": account, "to": "+919876500001", "message": {"type": "template", "name": "ivr_follow_up", "language": "en",
         "components": {"body": [{"text": "a"}, {"text": "b"}, {"text": "c"}], "buttons": [{"sub_type": "url", "index": 0, "value": "x"}]}}});
     let e = app.post("/api/v1/messages", &t.token, body).await.problem(422, "validation_failed");
@@ -200,9 +192,7 @@ async fn concurrent_requests_with_one_key_all_answer_with_the_first_message() {
 async fn started_campaign(app: &TestApp, numbers: &[&str]) -> (Tenant, i64, i64) {
     let t = app.signup("cam").await;
     let (account, _) = sandbox_account(app, &t.token).await;
-    let db = app.state.db.clone();
-    let tenant = t.id;
-    actix_web::web::block(move || insert_approved(&db, tenant, account)).await.unwrap();
+    with_approved(&app, t.id, account).await;
     let body = campaign_body(account, json!({"test_numbers": numbers}));
     let id = app.post("/api/v1/campaigns", &t.token, body).await.expect(201)["id"].as_i64().unwrap();
     app.post(&format!("/api/v1/campaigns/{id}/start"), &t.token, json!({})).await.expect(200);
