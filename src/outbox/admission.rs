@@ -320,6 +320,9 @@ pub fn admit(
     candidates: Vec<Candidate>,
     waivers: &[Waiver],
 ) -> diesel::QueryResult<Vec<Verdict>> {
+    for w in waivers {
+        tracing::debug!(rule = ?w.rule, why = w.why, "admission rule waived");
+    }
     let waived = |rule: Rule| waivers.iter().any(|w| w.rule == rule);
     let tenant = origin.tenant();
     let hashes: Vec<Option<String>> =
