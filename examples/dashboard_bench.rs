@@ -121,6 +121,7 @@ async fn main() {
             status: status.into(),
             next_attempt_at: at,
             idempotency_key: None,
+            idempotency_hash: None,
             campaign_id: None,
             template_name: template,
             created_at: at,

@@ -78,9 +78,13 @@ impl ApiError {
         Self::validation(FieldErrors::from([(field.to_string(), vec![code.to_string()])]))
     }
     pub fn rate_limited(retry_after_secs: u64, detail: impl Into<String>) -> Self {
+        Self::too_many("rate_limited", retry_after_secs, detail)
+    }
+    /// 429 with its own code and `Retry-After`.
+    pub fn too_many(code: &'static str, retry_after_secs: u64, detail: impl Into<String>) -> Self {
         ApiError {
             retry_after: Some(retry_after_secs.max(1)),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, detail)
         }
     }
     /// Logs the cause and answers 500 with no internal text.

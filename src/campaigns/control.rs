@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -12,10 +11,11 @@ use super::definition::{CtaKind, Definition};
 use super::render;
 use crate::db::{DbConn, write_tx};
 use crate::domain::TenantId;
-use crate::domain::account::{AccountStatus, ProviderKind};
+use crate::domain::account::ProviderKind;
 use crate::domain::cta::CtaSigner;
 use crate::domain::template::body_parameter_count;
 use crate::error::{ApiError, ApiResult};
+use crate::outbox::admission::{self, Origin, Refusal, TemplateUse};
 use crate::store::campaigns::{self as store, CampaignRow, NewRecipient};
 use crate::store::{accounts, phone_numbers, templates};
 
@@ -38,43 +38,32 @@ fn emit(conn: &mut DbConn, c: &CampaignRow, event: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// ERR_TEMPLATE_NOT_READY as the send path names it.
-pub fn template_not_ready(name: &str, language: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "template_not_ready",
-        format!("ERR_TEMPLATE_NOT_READY: template {name} ({language}) is not approved on this account"),
-    )
+/// The campaign's account and number.
+pub fn origin(conn: &mut DbConn, c: &CampaignRow) -> ApiResult<Origin> {
+    let account = accounts::by_id(conn, c.account_id)?.ok_or_else(|| ApiError::not_found("account"))?;
+    let phone = phone_numbers::by_id(conn, c.phone_number_id)?.ok_or_else(|| ApiError::not_found("phone number"))?;
+    Ok(Origin { account, phone })
 }
 
-/// Whether the campaign can send now: account active, number not RED, template approved and its
-/// parameters filled, button variables only where the provider takes them.
+/// The template every message of the campaign uses, as admission checks it.
+pub fn template_use(c: &CampaignRow, d: &Definition) -> TemplateUse {
+    TemplateUse {
+        name: c.template_name.clone(),
+        language: c.template_language.clone(),
+        body_parameters: d.variables.len(),
+        button_variables: d.cta.as_ref().is_some_and(|b| b.kind == CtaKind::Url),
+    }
+}
+
+/// Whether the campaign can send now: the outbox's rules for the whole origin (account active,
+/// number not RED, template approved and its parameters filled, button variables only where the
+/// provider takes them).
 pub fn check_ready(conn: &mut DbConn, c: &CampaignRow, d: &Definition) -> ApiResult<()> {
-    let account = accounts::by_id(conn, c.account_id)?.ok_or_else(|| ApiError::not_found("account"))?;
-    if AccountStatus::parse(&account.status) != AccountStatus::Active {
-        return Err(ApiError::conflict("account_not_active", "the campaign's account cannot send (not active)"));
-    }
-    let phone = phone_numbers::by_id(conn, c.phone_number_id)?.ok_or_else(|| ApiError::not_found("phone number"))?;
-    if phone.quality_rating == "RED" {
-        return Err(ApiError::conflict(
-            "ERR_QUALITY_DEGRADED",
-            "this number's quality rating is RED; sending is paused",
-        ));
-    }
-    let template = templates::by_name(conn, c.account_id, &c.template_name, &c.template_language)?
-        .filter(|t| t.status == "APPROVED")
-        .ok_or_else(|| template_not_ready(&c.template_name, &c.template_language))?;
-    let components: Vec<serde_json::Value> = serde_json::from_str(&template.components).unwrap_or_default();
-    let expected = body_parameter_count(&components);
-    if d.variables.len() != expected {
-        return Err(ApiError::field("variables", &format!("expected_{expected}_body_parameters")));
-    }
-    if ProviderKind::parse(&account.provider) == ProviderKind::Tata
-        && d.cta.as_ref().is_some_and(|b| b.kind == CtaKind::Url)
-    {
-        return Err(ApiError::field("cta", "ERR_BUTTON_VARIABLES_UNSUPPORTED"));
-    }
-    Ok(())
+    let origin = origin(conn, c)?;
+    admission::check_origin(conn, &origin, Some(&template_use(c, d)))?.map_err(|r| match r {
+        Refusal::ButtonVariablesUnsupported => r.problem("cta"),
+        _ => r.problem("variables"),
+    })
 }
 
 /// A new campaign as the API or the CLI describes it.

@@ -1,7 +1,8 @@
 //! What a CTA click does, from a tracked link (`GET /t/{lead_id}`) or a quick-reply button whose
 //! payload is `cta:interested` / `cta:not_interested` (optionally `:<campaign_id>`): the lead's
 //! status and stage change, a timestamped note is added, the click is recorded, and the follow-up
-//! runs: *interested* queues the project's brochure as a document and marks the lead for a call;
+//! runs: *interested* queues the project's brochure as a document (through the outbox's
+//! admission: the note says why when it is refused) and marks the lead for a call;
 //! *not interested* puts the number on the opt-out list (source `cta`). A click that repeats the
 //! lead's current answer changes nothing.
 
@@ -10,11 +11,11 @@ use serde_json::Value;
 use crate::db::DbConn;
 use crate::domain::TenantId;
 use crate::domain::cta::CtaAction;
+use crate::outbox::admission::{self, Candidate, Origin, Verdict};
 use crate::providers::MessageBody;
 use crate::providers::message::{MediaBody, MediaKind};
 use crate::store::leads::{self, LeadChanges, LeadRow};
-use crate::store::messages::NewMessage;
-use crate::store::{clicks, opt_outs, projects};
+use crate::store::{accounts, clicks, opt_outs, phone_numbers, projects};
 
 /// The quick-reply payload prefix campaigns use for CTA buttons.
 pub const PAYLOAD_PREFIX: &str = "cta:";
@@ -98,17 +99,20 @@ pub fn apply_click(
     Ok(Some(Outcome { lead, changed: true, queued }))
 }
 
-/// Queues the lead's project brochure as a document message; `Err` says why it was not sent.
-fn brochure(conn: &mut DbConn, tenant: TenantId, lead: &LeadRow) -> diesel::QueryResult<Result<i64, &'static str>> {
-    let Some(project) = lead.project_id else { return Ok(Err("the lead has no project")) };
+/// Queues the lead's project brochure as a document message through the outbox's admission;
+/// `Err` says why it was not sent.
+fn brochure(conn: &mut DbConn, tenant: TenantId, lead: &LeadRow) -> diesel::QueryResult<Result<i64, String>> {
+    let Some(project) = lead.project_id else { return Ok(Err("the lead has no project".into())) };
     let Some(url) = projects::get(conn, tenant, project)?.and_then(|p| p.row.brochure_url) else {
-        return Ok(Err("the project has no brochure_url"));
+        return Ok(Err("the project has no brochure_url".into()));
     };
-    if opt_outs::contains(conn, tenant, &lead.phone)? {
-        return Ok(Err("the number is on the opt-out list"));
-    }
     let Some((account_id, phone_number_id)) = clicks::sender_for(conn, tenant, &lead.phone)? else {
-        return Ok(Err("no active account with a phone number to send from"));
+        return Ok(Err("no active account with a phone number to send from".into()));
+    };
+    let (Some(account), Some(phone)) =
+        (accounts::by_id(conn, account_id)?, phone_numbers::by_id(conn, phone_number_id)?)
+    else {
+        return Err(diesel::result::Error::NotFound);
     };
     let body = MessageBody::Media(MediaBody {
         kind: MediaKind::Document,
@@ -116,9 +120,13 @@ fn brochure(conn: &mut DbConn, tenant: TenantId, lead: &LeadRow) -> diesel::Quer
         caption: Some("Here is the brochure you asked for.".into()),
         filename: Some("brochure.pdf".into()),
     });
-    let new = NewMessage::queued(tenant, account_id, phone_number_id, &lead.phone, &body);
-    let (m, _) = crate::store::messages::enqueue(conn, new)?;
-    Ok(Ok(m.id))
+    let candidate =
+        Candidate::of(&lead.phone, &body).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    match admission::admit(conn, &Origin { account, phone }, vec![candidate], &[])?.pop() {
+        Some(Verdict::Queued { id, .. }) => Ok(Ok(id)),
+        Some(Verdict::Refused(why)) => Ok(Err(why.to_string())),
+        None => Err(diesel::result::Error::NotFound),
+    }
 }
 
 /// Reads a CTA quick-reply payload: `cta:<action>` or `cta:<action>:<campaign_id>`.

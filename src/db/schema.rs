@@ -167,6 +167,7 @@ diesel::table! {
         pricing_type -> Nullable<Text>,
         pricing_model -> Nullable<Text>,
         billable -> Nullable<Bool>,
+        idempotency_hash -> Nullable<Text>,
     }
 }
 

@@ -1,6 +1,8 @@
-//! The outbox: queued messages are claimed, rate limited, marked `sending` just before their own
-//! request, sent once through their account's provider, and their outcomes recorded in batches.
+//! The outbox: messages are admitted by one set of sending rules (whoever sends them), queued,
+//! claimed, rate limited, marked `sending` just before their own request, sent once through their
+//! account's provider, and their outcomes recorded in batches.
 
+pub mod admission;
 pub mod backoff;
 pub mod dispatcher;
 pub mod limiter;

@@ -1,5 +1,7 @@
 //! Conversations: the contacts a tenant exchanged messages with, newest activity first.
 
+use std::collections::HashSet;
+
 use diesel::dsl::max;
 use diesel::prelude::*;
 
@@ -61,13 +63,23 @@ pub fn last_inbound(
 /// long after they last wrote to the account.
 pub const SERVICE_WINDOW: chrono::Duration = chrono::Duration::hours(24);
 
-/// Whether the contact (E.164) wrote to the account within [`SERVICE_WINDOW`] before `at`.
-pub fn window_open(conn: &mut DbConn, account: i64, contact: &str, at: chrono::NaiveDateTime) -> QueryResult<bool> {
+/// Which of these contacts (E.164) wrote to the account within [`SERVICE_WINDOW`] before `at`
+/// (one query).
+pub fn open_windows(
+    conn: &mut DbConn,
+    account: i64,
+    contacts: &[&str],
+    at: chrono::NaiveDateTime,
+) -> QueryResult<HashSet<String>> {
+    if contacts.is_empty() {
+        return Ok(HashSet::new());
+    }
     let since = at - SERVICE_WINDOW;
-    let recent: i64 = messages::table
-        .filter(messages::account_id.eq(account).and(messages::recipient.eq(contact)))
+    let open: Vec<String> = messages::table
+        .filter(messages::account_id.eq(account).and(messages::recipient.eq_any(contacts)))
         .filter(messages::direction.eq("inbound").and(messages::sent_at.gt(since)))
-        .count()
-        .get_result(conn)?;
-    Ok(recent > 0)
+        .select(messages::recipient)
+        .distinct()
+        .load(conn)?;
+    Ok(open.into_iter().collect())
 }

@@ -11,7 +11,6 @@ use crate::db::{DbConn, now};
 use crate::domain::TenantId;
 use crate::domain::message_status::MessageStatus;
 use crate::pagination::Page;
-use crate::providers::MessageBody;
 
 #[derive(Clone, Debug, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = messages)]
@@ -49,6 +48,8 @@ pub struct Message {
     pub pricing_type: Option<String>,
     pub pricing_model: Option<String>,
     pub billable: Option<bool>,
+    /// The hash of the request that first used `idempotency_key`.
+    pub idempotency_hash: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -64,34 +65,11 @@ pub struct NewMessage {
     pub status: String,
     pub next_attempt_at: chrono::NaiveDateTime,
     pub idempotency_key: Option<String>,
+    pub idempotency_hash: Option<String>,
     pub campaign_id: Option<i64>,
     pub template_name: Option<String>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
-}
-
-impl NewMessage {
-    /// An outbound message queued now, with no idempotency key, campaign or template.
-    pub fn queued(tenant: TenantId, account_id: i64, phone_number_id: i64, to: &str, body: &MessageBody) -> Self {
-        let ts = now();
-        let payload = serde_json::to_value(body).unwrap_or_default();
-        NewMessage {
-            tenant_id: tenant.0,
-            account_id,
-            phone_number_id,
-            direction: "outbound".into(),
-            recipient: to.to_string(),
-            kind: payload["type"].as_str().unwrap_or("text").into(),
-            payload: payload.to_string(),
-            status: MessageStatus::Queued.as_str().into(),
-            next_attempt_at: ts,
-            idempotency_key: None,
-            campaign_id: None,
-            template_name: None,
-            created_at: ts,
-            updated_at: ts,
-        }
-    }
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -104,39 +82,56 @@ pub struct MessageEvent {
     pub created_at: chrono::NaiveDateTime,
 }
 
-/// Inserts a queued message with its first event; with an idempotency key already used by the
-/// tenant, returns the earlier message instead (`false` = not new). Call in a write transaction.
-pub fn enqueue(conn: &mut DbConn, new: NewMessage) -> QueryResult<(Message, bool)> {
-    if let Some(key) = &new.idempotency_key {
-        let existing = messages::table
-            .filter(messages::tenant_id.eq(new.tenant_id).and(messages::idempotency_key.eq(key)))
-            .select(Message::as_select())
-            .first(conn)
-            .optional()?;
-        if let Some(m) = existing {
-            return Ok((m, false));
-        }
-    }
-    let status = new.status.clone();
-    let m: Message =
-        diesel::insert_into(messages::table).values(new).returning(messages::all_columns).get_result(conn)?;
-    add_event(conn, m.id, &status, None)?;
-    Ok((m, true))
+/// What enqueueing one message did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new message with this id.
+    New(i64),
+    /// The key was used before by the same request: this is the earlier message.
+    Existing(i64),
+    /// The key was used before by another request (its hash differs).
+    KeyReused,
 }
 
-/// Enqueues messages of one tenant that each carry a distinct idempotency key, in the caller's transaction, and
-/// returns their ids in order: the stored message's id where the key is already used, else the
-/// new one's (with its first event). PostgreSQL takes them in three multi-row statements (insert,
-/// look-up of keys already taken, events); SQLite (no network round trip) row by row.
-pub fn enqueue_keyed(conn: &mut DbConn, new: Vec<NewMessage>) -> QueryResult<Vec<i64>> {
-    let DbConn::Pg(pg) = conn else {
-        return new.into_iter().map(|m| enqueue(conn, m).map(|(m, _)| m.id)).collect();
-    };
+/// An earlier message's id and request hash, by its idempotency key.
+pub type KeyUses = HashMap<String, (i64, Option<String>)>;
+
+/// The tenant's messages that already use any of these idempotency keys (one query).
+pub fn key_uses(conn: &mut DbConn, tenant: i64, keys: &[&str]) -> QueryResult<KeyUses> {
+    if keys.is_empty() {
+        return Ok(KeyUses::new());
+    }
+    let rows: Vec<(i64, Option<String>, Option<String>)> = messages::table
+        .filter(messages::tenant_id.eq(tenant).and(messages::idempotency_key.eq_any(keys)))
+        .select((messages::id, messages::idempotency_key, messages::idempotency_hash))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(id, k, h)| k.map(|k| (k, (id, h)))).collect())
+}
+
+/// What an earlier use of a key means for a request with `hash`: the earlier message when the
+/// requests match (or the earlier one's hash is unknown), else `KeyReused`.
+pub fn replay(earlier: &(i64, Option<String>), hash: Option<&str>) -> Enqueued {
+    match (&earlier.1, hash) {
+        (Some(first), Some(this)) if first != this => Enqueued::KeyReused,
+        _ => Enqueued::Existing(earlier.0),
+    }
+}
+
+/// Inserts queued messages of one tenant with their first events, in the caller's write
+/// transaction, and says for each what happened. A message whose idempotency key the tenant has
+/// used is not inserted (see [`replay`]). On PostgreSQL keyed messages take three multi-row
+/// statements whatever their number (insert skipping taken keys, look-up of the keys taken,
+/// events), and a concurrent transaction inserting the same key is waited for, never failed;
+/// SQLite (one writer, no network round trip) and unkeyed messages go one by one.
+pub fn enqueue(conn: &mut DbConn, new: Vec<NewMessage>) -> QueryResult<Vec<Enqueued>> {
+    if matches!(conn, DbConn::Sqlite(_)) || new.iter().any(|m| m.idempotency_key.is_none()) {
+        return new.into_iter().map(|m| enqueue_one(conn, m)).collect();
+    }
+    let DbConn::Pg(pg) = conn else { return Ok(Vec::new()) };
     let Some(first) = new.first() else { return Ok(Vec::new()) };
     let (tenant, status) = (first.tenant_id, first.status.clone());
-    let keys: Vec<Option<String>> = new.iter().map(|m| m.idempotency_key.clone()).collect();
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(keys.len());
-    let mut fresh = Vec::with_capacity(keys.len());
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(new.len());
+    let mut fresh = Vec::with_capacity(new.len());
     for rows in new.chunks(PG_ROWS_PER_STATEMENT) {
         let inserted: Vec<(i64, Option<String>)> = diesel::insert_into(messages::table)
             .values(rows)
@@ -149,32 +144,55 @@ pub fn enqueue_keyed(conn: &mut DbConn, new: Vec<NewMessage>) -> QueryResult<Vec
             ids.extend(key.map(|k| (k, id)));
         }
     }
-    let taken: Vec<&str> = keys.iter().flatten().filter(|k| !ids.contains_key(*k)).map(String::as_str).collect();
-    if !taken.is_empty() {
-        let rows: Vec<(i64, Option<String>)> = messages::table
-            .filter(messages::tenant_id.eq(tenant).and(messages::idempotency_key.eq_any(taken)))
-            .select((messages::id, messages::idempotency_key))
-            .load(pg)?;
-        ids.extend(rows.into_iter().filter_map(|(id, k)| k.map(|k| (k, id))));
+    add_events(pg, &fresh, &status)?;
+    let taken: Vec<&str> =
+        new.iter().filter_map(|m| m.idempotency_key.as_deref()).filter(|k| !ids.contains_key(*k)).collect();
+    let earlier = if taken.is_empty() { KeyUses::new() } else { key_uses(conn, tenant, &taken)? };
+    new.iter()
+        .map(|m| {
+            let key = m.idempotency_key.as_deref().unwrap_or_default();
+            match (ids.get(key), earlier.get(key)) {
+                (Some(id), _) => Ok(Enqueued::New(*id)),
+                (None, Some(e)) => Ok(replay(e, m.idempotency_hash.as_deref())),
+                (None, None) => Err(diesel::result::Error::NotFound),
+            }
+        })
+        .collect()
+}
+
+/// One message, checked against its key's earlier use first.
+fn enqueue_one(conn: &mut DbConn, new: NewMessage) -> QueryResult<Enqueued> {
+    if let Some(key) = new.idempotency_key.as_deref()
+        && let Some(e) = key_uses(conn, new.tenant_id, &[key])?.get(key)
+    {
+        return Ok(replay(e, new.idempotency_hash.as_deref()));
     }
+    let status = new.status.clone();
+    let id: i64 = diesel::insert_into(messages::table).values(new).returning(messages::id).get_result(conn)?;
+    add_event(conn, id, &status, None)?;
+    Ok(Enqueued::New(id))
+}
+
+/// The first event of each new message (multi-row statements).
+fn add_events(pg: &mut diesel::PgConnection, ids: &[i64], status: &str) -> QueryResult<()> {
     let ts = now();
-    for chunk in fresh.chunks(PG_ROWS_PER_STATEMENT) {
+    for chunk in ids.chunks(PG_ROWS_PER_STATEMENT) {
         let events: Vec<_> = chunk
             .iter()
             .map(|id| {
                 (
                     message_events::message_id.eq(*id),
-                    message_events::status.eq(status.as_str()),
+                    message_events::status.eq(status),
                     message_events::created_at.eq(ts),
                 )
             })
             .collect();
         diesel::insert_into(message_events::table).values(events).execute(pg)?;
     }
-    keys.iter().map(|k| k.as_ref().and_then(|k| ids.get(k).copied()).ok_or(diesel::result::Error::NotFound)).collect()
+    Ok(())
 }
 
-/// Rows per PostgreSQL insert: at most fourteen binds each, under its 65,535 bind parameters.
+/// Rows per PostgreSQL insert: at most fifteen binds each, under its 65,535 bind parameters.
 const PG_ROWS_PER_STATEMENT: usize = 4000;
 
 pub fn add_event(conn: &mut DbConn, message_id: i64, status: &str, detail: Option<&str>) -> QueryResult<()> {
@@ -333,6 +351,16 @@ pub fn outbound_since(conn: &mut DbConn, tenant: TenantId, from: chrono::NaiveDa
     messages::table
         .filter(
             messages::tenant_id.eq(tenant.0).and(messages::direction.eq("outbound")).and(messages::created_at.ge(from)),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// Outbound messages an account queued since `from` (for its day and month limits).
+pub fn account_outbound_since(conn: &mut DbConn, account: i64, from: chrono::NaiveDateTime) -> QueryResult<i64> {
+    messages::table
+        .filter(
+            messages::account_id.eq(account).and(messages::direction.eq("outbound")).and(messages::created_at.ge(from)),
         )
         .count()
         .get_result(conn)

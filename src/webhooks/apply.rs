@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use crate::db::schema::{messages, templates};
 use crate::db::{DbConn, now, savepoint};
 use crate::domain::TenantId;
-use crate::domain::account::BotSettings;
 use crate::domain::message_status::{MessageStatus, Reported};
 use crate::relay::StatusSubscribers;
 use crate::store::accounts;
@@ -213,6 +212,7 @@ fn inbound(conn: &mut DbConn, usage: &mut Tally, t: &Target, value: &Value, m: &
         status: MessageStatus::Received.as_str().into(),
         next_attempt_at: at,
         idempotency_key: None,
+        idempotency_hash: None,
         campaign_id: None,
         template_name: None,
         created_at: ts,
@@ -235,38 +235,7 @@ fn inbound(conn: &mut DbConn, usage: &mut Tally, t: &Target, value: &Value, m: &
     crate::cta::quick_reply(conn, tenant, lead, m)?;
     // A message delivered after its window closed gets no reply: free-form messages would be refused.
     let fresh = ts - at < crate::store::conversations::SERVICE_WINDOW;
-    answer(conn, t, phone.id, &sender, m, earlier == 0, fresh)
-}
-
-/// Handles opt-out keywords and the account's automatic replies for one inbound message; a reply
-/// is queued in the outbox like any other message, only while the message's window is open.
-fn answer(
-    conn: &mut DbConn,
-    t: &Target,
-    phone: i64,
-    sender: &str,
-    m: &Value,
-    first_contact: bool,
-    window_open: bool,
-) -> Result<(), Failure> {
-    let account = accounts::by_id(conn, t.account)?.ok_or_else(|| Failure("the account is gone".into()))?;
-    let bot: BotSettings = serde_json::from_str(&account.bot_settings).unwrap_or_default();
-    let tenant = TenantId(t.tenant);
-    let body = m.pointer("/text/body").or_else(|| m.pointer("/button/text")).and_then(Value::as_str);
-    let reply = match body {
-        Some(text) if bot::is_opt_out(&bot, text) => {
-            let added = crate::store::opt_outs::add(conn, tenant, sender, "keyword", Some(text.trim()))?;
-            added.then(|| bot::OPT_OUT_ACK.to_string())
-        }
-        _ if crate::store::opt_outs::contains(conn, tenant, sender)? => None,
-        _ => bot::reply(&bot, first_contact, chrono::Utc::now()),
-    };
-    let Some(text) = reply.filter(|_| window_open) else { return Ok(()) };
-    let body =
-        crate::providers::MessageBody::Text(crate::providers::message::TextBody { body: text, preview_url: false });
-    let new = NewMessage::queued(TenantId(t.tenant), t.account, phone, sender, &body);
-    crate::store::messages::enqueue(conn, new)?;
-    Ok(())
+    bot::answer(conn, t, &phone, &sender, m, earlier == 0, fresh)
 }
 
 /// The template an event names: by provider id, else by name and language.

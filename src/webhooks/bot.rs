@@ -1,10 +1,31 @@
 //! What the account answers to an inbound message: opt-out keywords (the contact joins the
 //! tenant's opt-out list and is told once), then, with auto-reply on, a greeting on a contact's
-//! first message, an out-of-hours reply outside business hours, or the fallback message.
+//! first message, an out-of-hours reply outside business hours, or the fallback message. A reply
+//! goes through the outbox's admission like any other message; a refused one is logged.
 
 use chrono::{NaiveTime, Timelike};
+use serde_json::Value;
 
+use super::apply::{Failure, Target};
+use crate::db::DbConn;
+use crate::domain::TenantId;
 use crate::domain::account::BotSettings;
+use crate::outbox::admission::{self, Candidate, Origin, Rule, Verdict, Waiver};
+use crate::providers::MessageBody;
+use crate::providers::message::TextBody;
+use crate::store::phone_numbers::PhoneNumberRow;
+use crate::store::{accounts, opt_outs};
+
+/// A reply answers the inbound message just applied, and is only sent when that message was
+/// written inside the window, so the look-up would find what the caller already knows.
+const ANSWERS_THIS_MESSAGE: Waiver = Waiver {
+    rule: Rule::ServiceWindow,
+    why: "a reply answers the inbound message just applied, sent only when that message opened the window",
+};
+
+/// The acknowledgement goes to a number that has just opted out, once, to say so.
+const ACKNOWLEDGES_OPT_OUT: Waiver =
+    Waiver { rule: Rule::OptOut, why: "the acknowledgement tells a contact who just opted out, once, that it worked" };
 
 /// Keywords that always opt a contact out.
 const OPT_OUT: [&str; 2] = ["STOP", "UNSUBSCRIBE"];
@@ -49,6 +70,38 @@ pub fn reply(bot: &BotSettings, first_contact: bool, now: chrono::DateTime<chron
         return Some(m.clone());
     }
     bot.fallback_message.clone()
+}
+
+/// Handles opt-out keywords and the account's automatic replies for one inbound message from
+/// `sender` to `phone`; `window_open`: the message was written inside the service window (a
+/// message delivered after its window closed gets no reply).
+pub fn answer(
+    conn: &mut DbConn,
+    t: &Target,
+    phone: &PhoneNumberRow,
+    sender: &str,
+    m: &Value,
+    first_contact: bool,
+    window_open: bool,
+) -> Result<(), Failure> {
+    let account = accounts::by_id(conn, t.account)?.ok_or_else(|| Failure("the account is gone".into()))?;
+    let bot: BotSettings = serde_json::from_str(&account.bot_settings).unwrap_or_default();
+    let body = m.pointer("/text/body").or_else(|| m.pointer("/button/text")).and_then(Value::as_str);
+    let (reply, waivers) = match body {
+        Some(text) if is_opt_out(&bot, text) => {
+            let added = opt_outs::add(conn, TenantId(t.tenant), sender, "keyword", Some(text.trim()))?;
+            (added.then(|| OPT_OUT_ACK.to_string()), [ANSWERS_THIS_MESSAGE, ACKNOWLEDGES_OPT_OUT].as_slice())
+        }
+        _ => (reply(&bot, first_contact, chrono::Utc::now()), [ANSWERS_THIS_MESSAGE].as_slice()),
+    };
+    let Some(text) = reply.filter(|_| window_open) else { return Ok(()) };
+    let body = MessageBody::Text(TextBody { body: text, preview_url: false });
+    let candidate = Candidate::of(sender, &body).map_err(|e| Failure(format!("the reply: {e}")))?;
+    let origin = Origin { account, phone: phone.clone() };
+    if let Some(Verdict::Refused(why)) = admission::admit(conn, &origin, vec![candidate], waivers)?.pop() {
+        tracing::info!(account = t.account, reason = why.code(), "automatic reply not sent: {why}");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

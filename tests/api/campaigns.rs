@@ -523,6 +523,22 @@ pub fn insert_approved(db: &wabahub::db::Db, tenant: i64, account: i64) {
     .unwrap();
 }
 
+/// Stores an approved `promo_template` for an account (in a blocking task).
+pub async fn with_approved(app: &TestApp, tenant: i64, account: i64) {
+    let db = app.state.db.clone();
+    actix_web::web::block(move || insert_approved(&db, tenant, account)).await.unwrap();
+}
+
+/// A Tata account of the tenant set up in one call, with an approved `promo_template`.
+pub async fn tata_account_with_template(app: &TestApp, t: &Tenant) -> i64 {
+    let setup = json!({"name": "Tata", "provider": "tata", "phone_number": {"phone_number": "+919876543210"},
+        "access_tokens": {"tata_auth_token": "tata.jwt.token"}, "business_profile": {"name": "T"}});
+    let account =
+        app.post("/api/v1/accounts/setup", &t.token, setup).await.expect(201)["account"]["id"].as_i64().unwrap();
+    with_approved(app, t.id, account).await;
+    account
+}
+
 #[actix_web::test]
 async fn a_tata_campaign_carries_its_cta_links_in_the_body_and_reaches_each_number_once() {
     use wiremock::matchers::{method, path};
@@ -541,13 +557,7 @@ async fn a_tata_campaign_carries_its_cta_links_in_the_body_and_reaches_each_numb
     })
     .await;
     let t = app.signup("tata-campaigner").await;
-    let setup = json!({"name": "Tata", "provider": "tata", "phone_number": {"phone_number": "+919876543210"},
-        "access_tokens": {"tata_auth_token": "tata.jwt.token"}, "business_profile": {"name": "T"}});
-    let account =
-        app.post("/api/v1/accounts/setup", &t.token, setup).await.expect(201)["account"]["id"].as_i64().unwrap();
-    let db = app.state.db.clone();
-    let tenant = t.id;
-    actix_web::web::block(move || insert_approved(&db, tenant, account)).await.unwrap();
+    let account = tata_account_with_template(&app, &t).await;
 
     let numbers = ["+919876500401", "+919876500402", "+919876500403"];
     let mut body = campaign_body(account, json!({"test_numbers": numbers}));

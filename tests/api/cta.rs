@@ -37,11 +37,13 @@ async fn outbound_to(app: &TestApp, token: &str, to: &str) -> Vec<Value> {
 async fn an_interested_click_sends_the_brochure_once_and_flags_a_call() {
     let app = spawn_app().await;
     let t = app.signup("cara").await;
-    sandbox_account(&app, &t.token).await;
+    let (account, _) = sandbox_account(&app, &t.token).await;
     let green = project(&app, t.id, "Green Acres", Some(BROCHURE)).await;
     let lead =
         app.post("/api/v1/leads", &t.token, json!({"phone": "+919876543210", "project_id": green})).await.expect(201);
     let id = lead["id"].as_i64().unwrap();
+    // The brochure is a free-form message: it needs the contact's open service window.
+    crate::inbox::sandbox_inbound(&app, &t.token, account, "+919876543210").await;
 
     let url = link(&app, id, CtaAction::Interested, None);
     let (status, ct, body) = click(&app, &url).await;
@@ -57,13 +59,14 @@ async fn an_interested_click_sends_the_brochure_once_and_flags_a_call() {
         json!({"type": "media", "kind": "document", "link": BROCHURE, "caption": "Here is the brochure you asked for.", "filename": "brochure.pdf"})
     );
     let written = notes(&app, &t.token, id).await;
-    assert_eq!(written[0], "Answered \"Interested\" via the tracked link.");
-    assert_eq!(written[1], format!("Brochure queued as message {}.", sent[0]["id"]));
+    assert_eq!(written[0], "hi", "the contact's message");
+    assert_eq!(written[1], "Answered \"Interested\" via the tracked link.");
+    assert_eq!(written[2], format!("Brochure queued as message {}.", sent[0]["id"]));
 
     let (status, _, _) = click(&app, &url).await;
     assert_eq!(status, 200);
     assert_eq!(outbound_to(&app, &t.token, "+919876543210").await.len(), 1);
-    assert_eq!(notes(&app, &t.token, id).await.len(), 2);
+    assert_eq!(notes(&app, &t.token, id).await.len(), 3);
 }
 
 #[actix_web::test]
@@ -138,7 +141,7 @@ async fn quick_replies_with_a_cta_payload_count_as_clicks() {
         app.post("/api/v1/leads", &t.token, json!({"phone": "+919876543210", "project_id": green})).await.expect(201);
     let reply = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"phone_number_id": "none"},
-        "messages": [{"from": "919876543210", "id": "wamid.Q1", "timestamp": "1700000000", "type": "button",
+        "messages": [{"from": "919876543210", "id": "wamid.Q1", "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "button",
                       "button": {"payload": "cta:interested:12", "text": "Interested"}}]}}]}]});
     crate::webhooks::deliver_signed(&app, path, wabahub::providers::sandbox::SANDBOX_APP_SECRET, &reply).await;
     let lead_path = format!("/api/v1/leads/{}", lead["id"]);

@@ -402,12 +402,16 @@ async fn a_red_number_keeps_its_queue_waiting_until_quality_recovers() {
             status: "queued".into(),
             next_attempt_at: ts,
             idempotency_key: None,
+            idempotency_hash: None,
             campaign_id: None,
             template_name: None,
             created_at: ts,
             updated_at: ts,
         };
-        wabahub::store::messages::enqueue(&mut db.get().unwrap(), new).unwrap().0.id
+        match wabahub::store::messages::enqueue(&mut db.get().unwrap(), vec![new]).unwrap()[..] {
+            [wabahub::store::messages::Enqueued::New(id)] => id,
+            ref other => panic!("{other:?}"),
+        }
     })
     .await
     .unwrap();

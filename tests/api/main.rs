@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod admission;
 mod analytics;
 mod api_keys;
 mod auth;

@@ -10,16 +10,15 @@ use validator::Validate;
 use super::load_with_history;
 use super::types::MessageOut;
 use crate::auth::AuthContext;
-use crate::db::{now, write_tx};
-use crate::domain::account::{AccountStatus, ProviderKind};
+use crate::db::write_tx;
 use crate::domain::phone::e164;
-use crate::domain::template::body_parameter_count;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidatedJson;
+use crate::outbox::admission::{self, Candidate, Origin, Verdict};
 use crate::providers::MessageBody;
 use crate::state::AppState;
 use crate::store;
-use crate::store::messages::{Message, NewMessage};
+use crate::store::messages::Message;
 
 /// How long `?wait=true` waits for the provider's answer.
 const WAIT_LIMIT: Duration = Duration::from_secs(20);
@@ -75,8 +74,9 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
     }
 }
 
-/// Checks everything that can be checked before queueing, then queues. Returns the message as
-/// queued and whether it is new (false: an earlier send with the same idempotency key).
+/// Checks the media links, then has the outbox admit the message (see
+/// [`crate::outbox::admission`]). Returns the message as queued and whether it is new (false: an
+/// earlier send with the same idempotency key and body).
 async fn queue(
     state: &AppState,
     auth: &AuthContext,
@@ -91,109 +91,31 @@ async fn queue(
     if !media_errors.is_empty() {
         return Err(ApiError::validation(media_errors));
     }
-    let to = e164(&to);
-    let payload = serde_json::to_value(&message).map_err(ApiError::internal)?;
-    let kind = payload["type"].as_str().unwrap_or("text").to_string();
-    let template = template_ref(&message);
+    let mut candidate = Candidate::of(&e164(&to), &message).map_err(ApiError::internal)?;
+    candidate.idempotency_key = key;
     let (message, created) = state
         .db
         .run(move |c| {
             write_tx(c, |c| {
                 let account = crate::routes::accounts::require(c, tenant, account_id)?;
-                match AccountStatus::parse(&account.status) {
-                    AccountStatus::Active => {}
-                    AccountStatus::NeedsReauth => {
-                        return Err(ApiError::conflict(
-                            "account_needs_reauth",
-                            "the provider refused this account's credentials; save new ones first",
-                        ));
-                    }
-                    _ => {
-                        return Err(ApiError::conflict(
-                            "account_not_active",
-                            "finish the account's setup (or reactivate it) before sending",
-                        ));
-                    }
-                }
                 let phone = match phone_number_id {
                     Some(pid) => store::phone_numbers::get(c, tenant, pid)?.filter(|p| p.account_id == account_id),
                     None => store::phone_numbers::default_for(c, tenant, account_id)?,
                 }
-                .ok_or_else(|| ApiError::field("phone_number_id", "not_found"))?;
-                if phone.quality_rating == "RED" {
-                    return Err(ApiError::conflict(
-                        "ERR_QUALITY_DEGRADED",
-                        "this number's quality rating is RED; sending is paused",
-                    ));
-                }
-                if let Some((name, language, params, button_vars)) = &template {
-                    let t = store::templates::by_name(c, account_id, name, language)?;
-                    let t = t.filter(|t| t.status == "APPROVED").ok_or_else(|| {
-                        ApiError::new(
-                            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                            "template_not_ready",
-                            format!(
-                                "ERR_TEMPLATE_NOT_READY: template {name} ({language}) is not approved on this account"
-                            ),
-                        )
-                    })?;
-                    let components: Vec<serde_json::Value> = serde_json::from_str(&t.components).unwrap_or_default();
-                    let expected = body_parameter_count(&components);
-                    if *params != expected {
-                        return Err(ApiError::field(
-                            "message.template.components",
-                            &format!("expected_{expected}_body_parameters"),
-                        ));
+                .ok_or_else(|| match admission::check_account(&account) {
+                    // An account that cannot send says so before its missing number does.
+                    Err(r) => r.problem("message"),
+                    Ok(()) => ApiError::field("phone_number_id", "not_found"),
+                })?;
+                let origin = Origin { account, phone };
+                match admission::admit(c, &origin, vec![candidate], &[])?.pop() {
+                    Some(Verdict::Queued { id, created }) => {
+                        let m = store::messages::get(c, tenant, id)?.ok_or_else(|| ApiError::not_found("message"))?;
+                        Ok((m, created))
                     }
-                    if ProviderKind::parse(&account.provider) == ProviderKind::Tata && *button_vars {
-                        return Err(ApiError::field("message.template.components", "ERR_BUTTON_VARIABLES_UNSUPPORTED"));
-                    }
+                    Some(Verdict::Refused(r)) => Err(r.problem("message.template.components")),
+                    None => Err(ApiError::internal("admission gave no verdict")),
                 }
-                if store::opt_outs::contains(c, tenant, &to)? {
-                    return Err(ApiError::conflict(
-                        "recipient_opted_out",
-                        "this recipient opted out of messages from this tenant",
-                    ));
-                }
-                if template.is_none() && !store::conversations::window_open(c, account_id, &to, now())? {
-                    return Err(ApiError::new(
-                        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                        "outside_service_window",
-                        "the contact has not written to this account in the last 24 hours: only templates may be sent",
-                    ));
-                }
-                if let Some(quota) = store::tenants::get(c, tenant)?.and_then(|t| t.daily_message_quota) {
-                    let today = now().date().and_hms_opt(0, 0, 0).unwrap_or_default();
-                    if store::messages::outbound_since(c, tenant, today)? >= quota {
-                        let midnight = today + chrono::Duration::days(1);
-                        let wait = (midnight - now()).num_seconds().max(1) as u64;
-                        return Err(ApiError::rate_limited(
-                            wait,
-                            format!("the tenant's daily quota of {quota} messages is used up"),
-                        ));
-                    }
-                }
-                let ts = now();
-                let (m, created) = store::messages::enqueue(
-                    c,
-                    NewMessage {
-                        tenant_id: tenant.0,
-                        account_id,
-                        phone_number_id: phone.id,
-                        direction: "outbound".into(),
-                        recipient: to.clone(),
-                        kind: kind.clone(),
-                        payload: payload.to_string(),
-                        status: "queued".into(),
-                        next_attempt_at: ts,
-                        idempotency_key: key,
-                        campaign_id: None,
-                        template_name: template.as_ref().map(|t| t.0.clone()),
-                        created_at: ts,
-                        updated_at: ts,
-                    },
-                )?;
-                Ok((m, created))
             })
         })
         .await?;
@@ -201,20 +123,6 @@ async fn queue(
         state.wakeup.wake();
     }
     Ok((message, created))
-}
-
-/// A template send's name, language, body parameter count, and whether any button parameter
-/// fills a variable (Tata refuses those).
-fn template_ref(m: &MessageBody) -> Option<(String, String, usize, bool)> {
-    match m {
-        MessageBody::Template(t) => Some((
-            t.name.clone(),
-            t.language.clone(),
-            t.components.body.len(),
-            t.components.buttons.iter().any(|b| b.sub_type.is_variable()),
-        )),
-        _ => None,
-    }
 }
 
 async fn respond(
@@ -249,16 +157,17 @@ async fn respond(
 /// Queues a message (text, template, interactive, media or flow) from an account's number.
 /// Free-form (non-template) messages need an open customer-service window: the contact wrote to
 /// the account in the last 24 hours. 202 with the queued message; 201 with the provider's answer under `?wait=true`; 200 with the
-/// earlier message when the `Idempotency-Key` was used before.
-#[utoipa::path(tag = "messages", security(("bearer" = [])), params(SendQuery, ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key; a repeated key returns the first message")),
+/// earlier message when the same request was sent before with the same `Idempotency-Key`
+/// (concurrent repeats included).
+#[utoipa::path(tag = "messages", security(("bearer" = [])), params(SendQuery, ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: a repeat of the same request returns the first message (200); the same key with another request is 422 `idempotency_key_reused`")),
     request_body = SendMessageRequest,
     responses(
         (status = 202, body = MessageOut, description = "queued"),
         (status = 201, body = MessageOut, description = "sent (with ?wait=true)"),
         (status = 200, body = MessageOut, description = "the earlier message for this Idempotency-Key"),
         (status = 409, description = "recipient opted out, account not active, or number quality RED", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation failed, template not approved, or a free-form message outside the 24-hour customer-service window (`outside_service_window`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "the tenant's daily quota is used up", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation failed, template not approved, a free-form message outside the 24-hour customer-service window (`outside_service_window`), or an Idempotency-Key used before for another request (`idempotency_key_reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the tenant's daily quota (`rate_limited`) or the account's day or month limit (`account_limit_reached`) is used up", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/messages")]
 pub async fn send_message(
@@ -275,15 +184,15 @@ pub async fn send_message(
 }
 
 /// The same as `POST /messages`, with the account in the path (the seeds' name).
-#[utoipa::path(tag = "messages", security(("bearer" = [])), params(("id" = i64, Path), SendQuery, ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+#[utoipa::path(tag = "messages", security(("bearer" = [])), params(("id" = i64, Path), SendQuery, ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: a repeat of the same request returns the first message (200); the same key with another request is 422 `idempotency_key_reused`")),
     request_body = AccountSendRequest,
     responses(
         (status = 202, body = MessageOut, description = "queued"),
         (status = 201, body = MessageOut, description = "sent (with ?wait=true)"),
         (status = 200, body = MessageOut, description = "the earlier message for this Idempotency-Key"),
         (status = 409, description = "recipient opted out, account not active, or number quality RED", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation failed, template not approved, or a free-form message outside the 24-hour customer-service window (`outside_service_window`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "the tenant's daily quota is used up", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation failed, template not approved, a free-form message outside the 24-hour customer-service window (`outside_service_window`), or an Idempotency-Key used before for another request (`idempotency_key_reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the tenant's daily quota (`rate_limited`) or the account's day or month limit (`account_limit_reached`) is used up", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/accounts/{id}/send_message")]
 pub async fn send_account_message(
