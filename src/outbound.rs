@@ -151,7 +151,8 @@ impl Resolve for GuardedResolver {
 pub enum SendError {
     /// Nothing was sent: not an http(s) URL, or its host is (or resolves to) an internal address.
     Blocked(String),
-    /// The request failed on its way; `connect` when it never reached the server.
+    /// The request failed; `connect` when nothing reached the server (it could not be built, or
+    /// no connection was made).
     Failed { connect: bool, timeout: bool, message: String },
 }
 
@@ -164,7 +165,8 @@ impl SendError {
             }
             source = err.source();
         }
-        SendError::Failed { connect: e.is_connect(), timeout: e.is_timeout(), message: e.to_string() }
+        let connect = e.is_connect() || e.is_builder();
+        SendError::Failed { connect, timeout: e.is_timeout(), message: e.to_string() }
     }
 }
 

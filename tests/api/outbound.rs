@@ -85,6 +85,18 @@ async fn tata_base_urls_off_the_allow_list_are_refused_and_change_nothing() {
     }
 }
 
+/// Another app on `app`'s database with its keys, as after a restart with `adjust`ed settings.
+async fn restarted(app: &TestApp, adjust: impl FnOnce(&mut wabahub::config::Settings)) -> TestApp {
+    let settings = app.state.settings.clone();
+    spawn_app_with(|s| {
+        s.database_url = settings.database_url.clone();
+        s.fernet_keys = settings.fernet_keys.clone();
+        s.jwt_secret = settings.jwt_secret.clone();
+        adjust(s);
+    })
+    .await
+}
+
 /// A Tata inbound message from `from`, sent now, so the account's service window is open.
 async fn tata_inbound(app: &TestApp, token: &str, account: i64, from: &str) {
     let digits = from.trim_start_matches('+');
@@ -116,17 +128,7 @@ async fn a_tata_url_saved_under_another_allow_list_is_refused_when_used() {
     let account = created["account"]["id"].as_i64().unwrap();
 
     // The same database under a platform that no longer allows that URL.
-    let (db, keys, secret) = (
-        before.database_url.clone(),
-        before.state.settings.fernet_keys.clone(),
-        before.state.settings.jwt_secret.clone(),
-    );
-    let after = spawn_app_with(|s| {
-        s.database_url = db;
-        s.fernet_keys = keys;
-        s.jwt_secret = secret;
-    })
-    .await;
+    let after = restarted(&before, |_| {}).await;
     let sync = format!("/api/v1/accounts/{account}/templates/sync");
     let p = after.post(&sync, &t.token, json!({})).await.problem(409, "ERR_PROVIDER_URL_NOT_ALLOWED");
     assert!(p["detail"].as_str().unwrap().contains("tata_base_url"), "{p}");
@@ -232,15 +234,7 @@ async fn relay_endpoints_on_internal_names_are_refused_at_creation_and_delivery(
     let url = format!("https://localhost:{port}/in");
     let body = json!({"url": url, "event_types": ["message.status"]});
     let id = open.post("/api/v1/webhook-endpoints", &owner.token, body).await.expect(201)["id"].as_i64().unwrap();
-    let (db, keys, secret) =
-        (open.database_url.clone(), open.state.settings.fernet_keys.clone(), open.state.settings.jwt_secret.clone());
-    let strict = spawn_app_with(|s| {
-        s.database_url = db;
-        s.fernet_keys = keys;
-        s.jwt_secret = secret;
-        s.allow_private_urls = false;
-    })
-    .await;
+    let strict = restarted(&open, |s| s.allow_private_urls = false).await;
     strict.post(&format!("/api/v1/webhook-endpoints/{id}/test"), &owner.token, json!({})).await.expect(202);
     let deliveries = format!("/api/v1/webhook-endpoints/{id}/deliveries");
     let mut delivery = Value::Null;
