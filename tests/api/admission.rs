@@ -192,7 +192,7 @@ async fn concurrent_requests_with_one_key_all_answer_with_the_first_message() {
 async fn started_campaign(app: &TestApp, numbers: &[&str]) -> (Tenant, i64, i64) {
     let t = app.signup("cam").await;
     let (account, _) = sandbox_account(app, &t.token).await;
-    with_approved(&app, t.id, account).await;
+    with_approved(app, t.id, account).await;
     let body = campaign_body(account, json!({"test_numbers": numbers}));
     let id = app.post("/api/v1/campaigns", &t.token, body).await.expect(201)["id"].as_i64().unwrap();
     app.post(&format!("/api/v1/campaigns/{id}/start"), &t.token, json!({})).await.expect(200);
