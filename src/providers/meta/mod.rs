@@ -47,10 +47,16 @@ impl MetaProvider {
     /// its token or the id the path starts with.
     fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, ProviderError> {
         if self.token.is_empty() {
-            return Err(ProviderError::new(ProviderErrorKind::AuthFailed, "the account has no Meta access token"));
+            return Err(ProviderError::credentials_missing(
+                ProviderErrorKind::AuthFailed,
+                "the account has no Meta access token",
+            ));
         }
         if path.is_empty() || path.starts_with('/') {
-            return Err(ProviderError::new(ProviderErrorKind::Permanent, "the account has no WABA or phone number id"));
+            return Err(ProviderError::credentials_missing(
+                ProviderErrorKind::Permanent,
+                "the account has no WABA or phone number id",
+            ));
         }
         Ok(self.http.request(method, format!("{}/{}", self.base, path)).bearer_auth(&self.token))
     }

@@ -1,0 +1,142 @@
+//! The setup wizard's `PUT` operations: one per step, each with its own body, and the numeric
+//! path `PUT /accounts/{id}/setup/{step}` (1–6) kept as an alias. All save through
+//! [`super::setup::save_step`].
+
+use actix_web::{HttpRequest, HttpResponse, put, web};
+
+use super::setup::{SetupState, SetupStepBody, save_step};
+use crate::auth::AuthContext;
+use crate::domain::account::{BotSettings, BusinessProfile};
+use crate::domain::setup::{AccessTokensStep, BusinessAccountStep, PhoneNumberStep, WebhookStep, step_number};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Registers the named steps before the numeric alias, which would also match their names.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(put_setup_business_account)
+        .service(put_setup_phone_number)
+        .service(put_setup_access_tokens)
+        .service(put_setup_business_profile)
+        .service(put_setup_bot)
+        .service(put_setup_webhook)
+        .service(update_account_setup);
+}
+
+/// Step 1: the provider-side business account and WABA ids.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = BusinessAccountStep, responses(
+    (status = 200, body = SetupState),
+    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[put("/accounts/{id}/setup/business_account")]
+pub async fn put_setup_business_account(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    save_step(req, state, auth, id.into_inner(), 1, body).await
+}
+
+/// Step 2: the account's default phone number.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PhoneNumberStep, responses(
+    (status = 200, body = SetupState),
+    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[put("/accounts/{id}/setup/phone_number")]
+pub async fn put_setup_phone_number(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    save_step(req, state, auth, id.into_inner(), 2, body).await
+}
+
+/// Step 3: the provider credentials (write-only, stored encrypted).
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = AccessTokensStep, responses(
+    (status = 200, body = SetupState),
+    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[put("/accounts/{id}/setup/access_tokens")]
+pub async fn put_setup_access_tokens(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    save_step(req, state, auth, id.into_inner(), 3, body).await
+}
+
+/// Step 4: the business profile.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = BusinessProfile, responses(
+    (status = 200, body = SetupState),
+    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[put("/accounts/{id}/setup/business_profile")]
+pub async fn put_setup_business_profile(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    save_step(req, state, auth, id.into_inner(), 4, body).await
+}
+
+/// Step 5: the bot settings (greeting, out-of-hours and fallback replies, opt-out keywords).
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = BotSettings, responses(
+    (status = 200, body = SetupState),
+    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[put("/accounts/{id}/setup/bot")]
+pub async fn put_setup_bot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    save_step(req, state, auth, id.into_inner(), 5, body).await
+}
+
+/// Step 6: the webhook verify token and events; the account becomes `active` and the answer
+/// carries the webhook URL and token to register with the provider.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = WebhookStep, responses(
+    (status = 200, body = SetupState),
+    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[put("/accounts/{id}/setup/webhook")]
+pub async fn put_setup_webhook(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    save_step(req, state, auth, id.into_inner(), 6, body).await
+}
+
+/// Saves step `step` (1–6) with that step's body, as the named operations do (an alias kept for
+/// clients that number the steps).
+#[utoipa::path(tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("step" = i32, Path, minimum = 1, maximum = 6, description = "1 business_account, 2 phone_number, 3 access_tokens, 4 business_profile, 5 bot, 6 webhook")),
+    request_body = SetupStepBody,
+    responses(
+        (status = 200, body = SetupState),
+        (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[put("/accounts/{id}/setup/{step}")]
+pub async fn update_account_setup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: AuthContext,
+    path: web::Path<(i64, String)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let (id, step) = path.into_inner();
+    let step = step_number(&step).ok_or_else(|| ApiError::not_found("setup step"))?;
+    save_step(req, state, auth, id, step, body).await
+}
