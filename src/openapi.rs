@@ -103,7 +103,8 @@ fn describe_responses(op: &mut Operation) {
         if let RefOr::T(r) = response
             && r.description.is_empty()
         {
-            let reason = status.parse().ok().and_then(|s| StatusCode::from_u16(s).ok()).and_then(|s| s.canonical_reason());
+            let reason =
+                status.parse().ok().and_then(|s| StatusCode::from_u16(s).ok()).and_then(|s| s.canonical_reason());
             r.description = reason.unwrap_or("Success").to_string();
         }
     }

@@ -108,7 +108,10 @@ impl Provider for TataProvider {
             return Err(button_variables());
         }
         if self.token.is_empty() {
-            return Err(ProviderError::credentials_missing(ProviderErrorKind::AuthFailed, "the account has no Tata token"));
+            return Err(ProviderError::credentials_missing(
+                ProviderErrorKind::AuthFailed,
+                "the account has no Tata token",
+            ));
         }
         let mut body = msg.to_meta_json();
         if let Some(obj) = body.as_object_mut() {

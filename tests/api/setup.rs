@@ -157,7 +157,8 @@ async fn each_step_has_its_named_path_and_the_number_is_an_alias() {
     let steps = full_meta_setup("Named", "+14155550100", "777");
     let names = ["business_account", "phone_number", "access_tokens", "business_profile", "bot", "webhook"];
     for (n, name) in names.iter().enumerate() {
-        let st = app.put(&format!("/api/v1/accounts/{id}/setup/{name}"), &t.token, steps[name].clone()).await.expect(200);
+        let st =
+            app.put(&format!("/api/v1/accounts/{id}/setup/{name}"), &t.token, steps[name].clone()).await.expect(200);
         assert_eq!(st["setup_step"], n + 1, "{name}");
     }
     // The numeric alias saves the same step with the same bare body.

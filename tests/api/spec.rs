@@ -52,7 +52,8 @@ fn every_reference_resolves() {
     assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
 }
 
-/// The component names the source declares: each `ToSchema` type's name (or its `as = …`).
+/// The component names the source declares: each `ToSchema` type's name (or its `as = …`),
+/// derived or written by hand.
 fn declared_schema_names(dir: &Path, out: &mut BTreeMap<String, Vec<String>>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -67,6 +68,15 @@ fn declared_schema_names(dir: &Path, out: &mut BTreeMap<String, Vec<String>>) {
         let mut lines = text.lines().enumerate();
         while let Some((n, line)) = lines.next() {
             let line = line.trim();
+            let at = format!("{}:{}", path.display(), n + 1);
+            // A hand-written schema: `impl ToSchema for Name {}`.
+            if let Some(rest) =
+                line.strip_prefix("impl ToSchema for ").or(line.strip_prefix("impl utoipa::ToSchema for "))
+            {
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                out.entry(name).or_default().push(at);
+                continue;
+            }
             if !(line.starts_with("#[derive(") && line.contains("ToSchema")) {
                 continue;
             }
@@ -79,7 +89,6 @@ fn declared_schema_names(dir: &Path, out: &mut BTreeMap<String, Vec<String>>) {
                 let decl = next.strip_prefix("pub ").unwrap_or(next);
                 if let Some(rest) = decl.strip_prefix("struct ").or_else(|| decl.strip_prefix("enum ")) {
                     let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                    let at = format!("{}:{}", path.display(), n + 1);
                     out.entry(renamed.take().unwrap_or(name)).or_default().push(at);
                     break;
                 }

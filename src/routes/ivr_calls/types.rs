@@ -113,15 +113,9 @@ pub struct IvrCallQuery {
     /// Calls that started on or before this day (UTC).
     pub to: Option<chrono::NaiveDate>,
     /// `answered` or `missed`.
-    pub status: Option<CallStatus>,
+    #[param(inline)]
+    pub status: Option<crate::campaigns::definition::CallStatus>,
     pub project_id: Option<i64>,
     /// The caller's number (E.164 or national digits).
     pub caller: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CallStatus {
-    Answered,
-    Missed,
 }
