@@ -3,7 +3,9 @@
 #   1. openapi-spec-validator on the committed openapi/openapi.json (no errors allowed);
 #   2. schemathesis against a debug `wabahub serve` on SQLite (127.0.0.1, a throw-away data folder,
 #      a signed-up user's token), failing on any 5xx, any response that does not match its
-#      documented schema and any undocumented status code.
+#      documented schema and any undocumented status code. `delete_user` and `update_user` are left
+#      out: deleting or demoting the fuzzing user (id 1) would turn every later request into a 401
+#      or 403 (tests/api/users.rs covers them).
 # Both tools are installed, pinned, from PyPI into a venv under target/ (kept between runs).
 #
 # Usage: .ci/fuzz-api.sh              validate, then fuzz
@@ -89,7 +91,8 @@ fuzz() {
         --phases examples,coverage,fuzzing \
         --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" "${seed[@]}" \
         --workers 2 --request-timeout 20 --no-color \
-        --suppress-health-check all --generation-database none \
+        --suppress-health-check all --generation-database none --generation-with-security-parameters false \
+        --exclude-operation-id delete_user --exclude-operation-id update_user \
         --report-dir "$DATA/report" ${FUZZ_ARGS:-} || status=$?
     if [ "$status" -ne 0 ]; then
         log "server log (last 50 lines):"
