@@ -22,102 +22,69 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_account_setup);
 }
 
-/// Step 1: the provider-side business account and WABA ids.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = BusinessAccountStep, responses(
-    (status = 200, body = SetupState),
-    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
-))]
-#[put("/accounts/{id}/setup/business_account")]
-pub async fn put_setup_business_account(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    save_step(req, state, auth, id.into_inner(), 1, body).await
+/// One step's operation: `PUT /accounts/{id}/setup/<name>` with that step's body.
+macro_rules! step_operation {
+    ($handler:ident, $path:literal, $step:literal, $body:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = $body, responses(
+            (status = 200, body = SetupState),
+            (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        ))]
+        #[put($path)]
+        pub async fn $handler(
+            req: HttpRequest,
+            state: web::Data<AppState>,
+            auth: AuthContext,
+            id: web::Path<i64>,
+            body: web::Bytes,
+        ) -> ApiResult<HttpResponse> {
+            save_step(req, state, auth, id.into_inner(), $step, body).await
+        }
+    };
 }
 
-/// Step 2: the account's default phone number.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PhoneNumberStep, responses(
-    (status = 200, body = SetupState),
-    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
-))]
-#[put("/accounts/{id}/setup/phone_number")]
-pub async fn put_setup_phone_number(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    save_step(req, state, auth, id.into_inner(), 2, body).await
-}
-
-/// Step 3: the provider credentials (write-only, stored encrypted).
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = AccessTokensStep, responses(
-    (status = 200, body = SetupState),
-    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
-))]
-#[put("/accounts/{id}/setup/access_tokens")]
-pub async fn put_setup_access_tokens(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    save_step(req, state, auth, id.into_inner(), 3, body).await
-}
-
-/// Step 4: the business profile.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = BusinessProfile, responses(
-    (status = 200, body = SetupState),
-    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
-))]
-#[put("/accounts/{id}/setup/business_profile")]
-pub async fn put_setup_business_profile(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    save_step(req, state, auth, id.into_inner(), 4, body).await
-}
-
-/// Step 5: the bot settings (greeting, out-of-hours and fallback replies, opt-out keywords).
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = BotSettings, responses(
-    (status = 200, body = SetupState),
-    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
-))]
-#[put("/accounts/{id}/setup/bot")]
-pub async fn put_setup_bot(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    save_step(req, state, auth, id.into_inner(), 5, body).await
-}
-
-/// Step 6: the webhook verify token and events; the account becomes `active` and the answer
-/// carries the webhook URL and token to register with the provider.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = WebhookStep, responses(
-    (status = 200, body = SetupState),
-    (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
-))]
-#[put("/accounts/{id}/setup/webhook")]
-pub async fn put_setup_webhook(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    auth: AuthContext,
-    id: web::Path<i64>,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    save_step(req, state, auth, id.into_inner(), 6, body).await
-}
+step_operation!(
+    put_setup_business_account,
+    "/accounts/{id}/setup/business_account",
+    1,
+    BusinessAccountStep,
+    "Step 1: the provider-side business account and WABA ids."
+);
+step_operation!(
+    put_setup_phone_number,
+    "/accounts/{id}/setup/phone_number",
+    2,
+    PhoneNumberStep,
+    "Step 2: the account's default phone number."
+);
+step_operation!(
+    put_setup_access_tokens,
+    "/accounts/{id}/setup/access_tokens",
+    3,
+    AccessTokensStep,
+    "Step 3: the provider credentials (write-only, stored encrypted)."
+);
+step_operation!(
+    put_setup_business_profile,
+    "/accounts/{id}/setup/business_profile",
+    4,
+    BusinessProfile,
+    "Step 4: the business profile."
+);
+step_operation!(
+    put_setup_bot,
+    "/accounts/{id}/setup/bot",
+    5,
+    BotSettings,
+    "Step 5: the bot settings (greeting, out-of-hours and fallback replies, opt-out keywords)."
+);
+step_operation!(
+    put_setup_webhook,
+    "/accounts/{id}/setup/webhook",
+    6,
+    WebhookStep,
+    "Step 6: the webhook verify token and events; the account becomes `active` and the answer carries the webhook URL and token to register with the provider."
+);
 
 /// Saves step `step` (1–6) with that step's body, as the named operations do (an alias kept for
 /// clients that number the steps).
