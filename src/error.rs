@@ -24,6 +24,7 @@ pub struct Problem {
     pub code: String,
     /// Per-field machine codes for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>)]
     pub errors: Option<FieldErrors>,
 }
 

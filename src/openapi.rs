@@ -1,14 +1,18 @@
-//! The OpenAPI 3.1 document: collected from the handlers, plus security and shared error responses.
+//! The OpenAPI 3.1 document: collected from the handlers, plus security and shared error responses
+//! ([`responses`]).
+
+pub mod responses;
 
 use actix_web::App;
-use utoipa::openapi::path::Operation;
-use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
-use utoipa::{Modify, OpenApi as _, PartialSchema, ToSchema};
+use actix_web::http::StatusCode;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{OpenApi, RefOr};
+use utoipa::{Modify, OpenApi as _};
 use utoipa_actix_web::AppExt;
 
 use crate::error::Problem;
+pub use responses::ProviderProblems;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -59,36 +63,50 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        // Bearer auth unless an operation says otherwise; the public ones say `security: []`.
+        api.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     }
-}
-
-fn problem_response(description: &str) -> Response {
-    ResponseBuilder::new()
-        .description(description)
-        .content("application/problem+json", Content::new(Some(RefOr::Ref(Ref::from_schema_name(Problem::name())))))
-        .build()
 }
 
 /// Adds the error responses every operation can give, when the handler did not name them itself.
 fn add_standard_errors(op: &mut Operation, path: &str) {
-    let mut add = |code: &str, description: &str| {
-        op.responses.responses.entry(code.to_string()).or_insert_with(|| RefOr::T(problem_response(description)));
+    let mut add = |code: &str| {
+        if let Some(r) = responses::standard(code) {
+            op.responses.responses.entry(code.to_string()).or_insert(r);
+        }
     };
     if op.request_body.is_some() {
-        add("400", "Malformed JSON");
-        add("413", "Body too large");
-        add("415", "Body is not JSON");
-        add("422", "Validation failed; `errors` maps fields to codes");
+        add("400");
+        add("413");
+        add("415");
     }
-    if op.security.is_some() {
-        add("401", "Missing or invalid credentials");
-        add("403", "Insufficient role, or the tenant is suspended");
+    let has_query =
+        op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+    if op.request_body.is_some() || has_query {
+        add("422");
+    }
+    if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        add("401");
+        add("403");
     }
     if path.contains('{') {
-        add("404", "No such resource in the caller's tenant");
+        add("404");
     }
     if path.starts_with("/api/") {
-        add("500", "Internal error (no details are exposed)");
+        add("500");
+    }
+}
+
+/// Gives every response without one the standard reason phrase of its status as description.
+fn describe_responses(op: &mut Operation) {
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let RefOr::T(r) = response
+            && r.description.is_empty()
+        {
+            let reason =
+                status.parse().ok().and_then(|s| StatusCode::from_u16(s).ok()).and_then(|s| s.canonical_reason());
+            r.description = reason.unwrap_or("Success").to_string();
+        }
     }
 }
 
@@ -101,9 +119,13 @@ pub fn spec() -> OpenApi {
             [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
         {
             add_standard_errors(op, path);
+            describe_responses(op);
         }
     }
-    let _ = Problem::schema();
+    let components = api.components.get_or_insert_with(Default::default);
+    for (_, name, description) in responses::STANDARD {
+        components.responses.insert(name.to_string(), RefOr::T(responses::problem(description)));
+    }
     api
 }
 

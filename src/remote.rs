@@ -4,11 +4,13 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use actix_web::http::StatusCode;
+
 use crate::db::{now, write_tx};
 use crate::domain::TenantId;
 use crate::domain::account::ProviderKind;
 use crate::error::{ApiError, ApiResult};
-use crate::providers::{HealthStatus, ProviderError, ProviderErrorKind};
+use crate::providers::{HealthStatus, LocalRefusal, ProviderError, ProviderErrorKind};
 use crate::routes::templates::types::SyncReport;
 use crate::state::AppState;
 use crate::store::accounts::Account;
@@ -16,17 +18,32 @@ use crate::store::flows::{Flow, FlowChanges};
 use crate::store::templates::{NewTemplate, Template, TemplateChanges};
 use crate::store::{self, health_logs::Check, health_logs::HealthLog};
 
-/// A provider refusal as an API error: 502 with the seeds' code and the provider's own code;
-/// a provider URL the platform does not allow is decided here, so it is a 409.
+/// A failed provider call as an API error. What was decided here, with nothing sent, is the
+/// caller's to fix: 409 `account_credentials_missing` (the account lacks a token or id) or 422
+/// `not_supported_by_provider` (`ERR_BUTTON_VARIABLES_UNSUPPORTED` for Tata's buttons), or 409
+/// `ERR_PROVIDER_URL_NOT_ALLOWED` (a stored provider URL the platform does not allow). A
+/// provider that refused or did not answer is a 502 with the seeds' code and its own code.
 pub fn provider_error(e: ProviderError) -> ApiError {
     if e.kind == ProviderErrorKind::UrlNotAllowed {
         return ApiError::conflict(e.seed_code(), e.message);
     }
-    let detail = match e.code {
-        Some(code) => format!("the provider refused the request ({code}): {}", e.message),
-        None => format!("the provider refused the request: {}", e.message),
-    };
-    ApiError::new(actix_web::http::StatusCode::BAD_GATEWAY, e.seed_code(), detail)
+    match e.local {
+        Some(LocalRefusal::CredentialsMissing) => ApiError::conflict("account_credentials_missing", e.message),
+        Some(LocalRefusal::NotSupported) => {
+            let code = match e.kind {
+                ProviderErrorKind::ButtonVariablesUnsupported => e.seed_code(),
+                _ => "not_supported_by_provider",
+            };
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.message)
+        }
+        None => {
+            let detail = match e.code {
+                Some(code) => format!("the provider refused the request ({code}): {}", e.message),
+                None => format!("the provider refused the request: {}", e.message),
+            };
+            ApiError::new(StatusCode::BAD_GATEWAY, e.seed_code(), detail)
+        }
+    }
 }
 
 /// Submits a draft for approval and records the provider's id and status.

@@ -23,6 +23,7 @@ pub struct Definition {
     /// Body parameters in order (`{{1}}`, `{{2}}`, …). Default: lead name, project name, deep link,
     /// cut to the template's parameter count.
     #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
     #[serde(default)]
     pub variables: Vec<Variable>,
     /// "Interested" / "Not interested" as template buttons.
@@ -116,8 +117,10 @@ pub struct CtaButtons {
     /// `{PUBLIC_BASE_URL}/t/{{1}}`); `quick_reply`: payloads `cta:interested` / `cta:not_interested`.
     pub kind: CtaKind,
     #[validate(range(max = 9))]
+    #[schema(maximum = 9)]
     pub interested_index: u8,
     #[validate(range(max = 9))]
+    #[schema(maximum = 9)]
     pub not_interested_index: u8,
 }
 

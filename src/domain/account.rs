@@ -76,18 +76,24 @@ impl AccountStatus {
 #[serde(deny_unknown_fields)]
 pub struct BusinessProfile {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// At most 512 characters, as WhatsApp allows.
     #[validate(length(max = 512))]
+    #[schema(max_length = 512)]
     pub description: Option<String>,
     #[validate(email, length(max = 128))]
+    #[schema(max_length = 128, format = Email)]
     pub email: Option<String>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     #[schema(example = "RETAIL")]
     pub vertical: Option<String>,
     #[validate(length(max = 256))]
+    #[schema(max_length = 256)]
     pub address: Option<String>,
     #[validate(url, length(max = 256))]
+    #[schema(max_length = 256)]
     pub website: Option<String>,
 }
 
@@ -101,14 +107,18 @@ pub struct BotSettings {
     #[serde(default)]
     pub use_knowledge_base: bool,
     #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
     pub greeting_message: Option<String>,
     #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
     pub fallback_message: Option<String>,
     /// `HH:MM`, in `timezone`.
     #[validate(custom(function = "validate_clock"))]
+    #[schema(pattern = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")]
     #[schema(example = "09:00")]
     pub business_hours_start: Option<String>,
     #[validate(custom(function = "validate_clock"))]
+    #[schema(pattern = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")]
     #[schema(example = "18:00")]
     pub business_hours_end: Option<String>,
     /// An IANA timezone name.
@@ -117,10 +127,12 @@ pub struct BotSettings {
     pub timezone: Option<String>,
     /// Reply sent outside business hours (when auto-reply is on).
     #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
     pub out_of_hours_message: Option<String>,
     /// Words that opt a contact out, besides STOP and UNSUBSCRIBE (matched whole, any case).
     #[serde(default)]
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub opt_out_keywords: Vec<String>,
 }
 
@@ -145,12 +157,16 @@ fn validate_hours(b: &BotSettings) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     #[validate(range(min = 0.01, max = 1000.0))]
+    #[schema(minimum = 0.01, maximum = 1000.0)]
     pub messages_per_second: Option<f64>,
     #[validate(range(min = 1, max = 10_000_000))]
+    #[schema(minimum = 1, maximum = 10_000_000)]
     pub messages_per_minute: Option<i64>,
     #[validate(range(min = 1, max = 100_000_000))]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub messages_per_day: Option<i64>,
     #[validate(range(min = 1, max = 1_000_000_000))]
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub messages_per_month: Option<i64>,
 }
 

@@ -34,10 +34,13 @@ pub fn step_number(s: &str) -> Option<usize> {
 #[serde(deny_unknown_fields)]
 pub struct BusinessAccountStep {
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub meta_business_account_id: Option<String>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub waba_id: Option<String>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub app_id: Option<String>,
 }
 
@@ -51,8 +54,10 @@ pub struct PhoneNumberStep {
     pub phone_number: String,
     /// The provider's id for the number (Meta's phone-number id).
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub provider_phone_number_id: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub verified_name: Option<String>,
 }
 
@@ -61,18 +66,23 @@ pub struct PhoneNumberStep {
 #[serde(deny_unknown_fields)]
 pub struct AccessTokensStep {
     #[validate(length(min = 8, max = 4096))]
+    #[schema(min_length = 8, max_length = 4096)]
     pub access_token: Option<String>,
     #[validate(length(min = 8, max = 256))]
+    #[schema(min_length = 8, max_length = 256)]
     pub app_secret: Option<String>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub app_id: Option<String>,
     /// Tata Omni JWT.
     #[validate(length(min = 8, max = 4096))]
+    #[schema(min_length = 8, max_length = 4096)]
     pub tata_auth_token: Option<String>,
     /// The Tata API base URL for this account: only the platform's own or one on its allow-list
     /// (`TATA_ALLOWED_BASE_URLS`); anything else is 422 `not_in_allow_list` (or `invalid_url`,
     /// `url_not_allowed`). Omitted: the platform's.
     #[validate(url, length(max = 512))]
+    #[schema(max_length = 512)]
     pub tata_base_url: Option<String>,
 }
 
@@ -88,6 +98,7 @@ impl std::fmt::Debug for AccessTokensStep {
 pub struct WebhookStep {
     /// The token the provider echoes in the verification handshake; generated when omitted.
     #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
     pub verify_token: Option<String>,
     pub subscribed_events: Option<Vec<WebhookField>>,
 }
@@ -97,6 +108,7 @@ pub struct WebhookStep {
 #[serde(deny_unknown_fields)]
 pub struct FullSetup {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
     pub provider: ProviderKind,

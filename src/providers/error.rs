@@ -53,6 +53,15 @@ impl ProviderErrorKind {
     }
 }
 
+/// Why a call was refused here, before any request went to the provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalRefusal {
+    /// The account lacks a credential or id the call needs (a token, the WABA id, …).
+    CredentialsMissing,
+    /// The provider does not offer the operation or feature.
+    NotSupported,
+}
+
 /// A failed provider call.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProviderError {
@@ -68,6 +77,9 @@ pub struct ProviderError {
     /// The request may have reached the provider (a timeout or a cut reply after sending, or an
     /// accepted send without an id): a message must then never be sent again.
     pub maybe_delivered: bool,
+    /// Set when nothing was sent: the refusal was decided from the account and the provider's
+    /// capabilities, not by the provider.
+    pub local: Option<LocalRefusal>,
 }
 
 impl ProviderError {
@@ -81,6 +93,7 @@ impl ProviderError {
             retry_after: None,
             http_status: None,
             maybe_delivered: false,
+            local: None,
         }
     }
 
@@ -122,6 +135,17 @@ impl ProviderError {
     /// An operation this provider does not offer.
     pub fn unsupported(provider: &str, operation: &str) -> Self {
         ProviderError::new(ProviderErrorKind::Permanent, format!("{operation} is not supported by {provider}"))
+            .refused_locally(LocalRefusal::NotSupported)
+    }
+
+    /// A call the account cannot make: it lacks the credential or id named in `message`.
+    pub fn credentials_missing(kind: ProviderErrorKind, message: impl Into<String>) -> Self {
+        ProviderError::new(kind, message).refused_locally(LocalRefusal::CredentialsMissing)
+    }
+
+    /// Marks the error as decided here, with no request made.
+    pub fn refused_locally(self, why: LocalRefusal) -> Self {
+        ProviderError { local: Some(why), ..self }
     }
 
     /// The seeds' name for this error, e.g. `ERR_TEMPLATE_NOT_READY`.
@@ -156,6 +180,14 @@ mod tests {
         assert!(ProviderError::new(ProviderErrorKind::Transient, "x").is_retryable());
         assert!(!ProviderError::new(ProviderErrorKind::AuthFailed, "x").is_retryable());
         assert!(!ProviderError::unsupported("Tata", "flows").is_retryable());
+    }
+
+    #[test]
+    fn local_refusals_say_so_and_keep_their_kind() {
+        assert_eq!(ProviderError::unsupported("Tata", "flows").local, Some(LocalRefusal::NotSupported));
+        let e = ProviderError::credentials_missing(ProviderErrorKind::AuthFailed, "no token");
+        assert_eq!((e.kind, e.local), (ProviderErrorKind::AuthFailed, Some(LocalRefusal::CredentialsMissing)));
+        assert_eq!(ProviderError::new(ProviderErrorKind::Permanent, "x").local, None);
     }
 
     #[test]

@@ -74,6 +74,7 @@ fn from_graph_error(e: &Value) -> ProviderError {
         retry_after,
         http_status: None,
         maybe_delivered: false,
+        local: None,
     }
 }
 

@@ -22,14 +22,17 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct ReplyButtons {
     #[validate(length(min = 1, max = 3), nested)]
+    #[schema(min_items = 1, max_items = 3)]
     pub buttons: Vec<ReplyButton>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct ReplyButton {
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub id: String,
     #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub title: String,
 }
 
@@ -39,27 +42,34 @@ pub struct ReplyButton {
 pub struct ListAction {
     /// The menu button's label.
     #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub button: String,
     #[validate(length(min = 1, max = 10), nested)]
+    #[schema(min_items = 1, max_items = 10)]
     pub sections: Vec<ListSection>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct ListSection {
     #[validate(length(min = 1, max = 24))]
+    #[schema(min_length = 1, max_length = 24)]
     pub title: String,
     #[validate(length(min = 1, max = 10), nested)]
+    #[schema(min_items = 1, max_items = 10)]
     pub rows: Vec<ListRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct ListRow {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub id: String,
     #[validate(length(min = 1, max = 24))]
+    #[schema(min_length = 1, max_length = 24)]
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = 72))]
+    #[schema(min_length = 1, max_length = 72)]
     pub description: Option<String>,
 }
 
@@ -73,6 +83,7 @@ fn check_row_count(list: &ListAction) -> Result<(), ValidationError> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct CtaUrl {
     #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub display_text: String,
     #[validate(custom(function = "check_link"))]
     pub url: String,
@@ -82,12 +93,15 @@ pub struct CtaUrl {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct FlowAction {
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub flow_id: String,
     /// The button label.
     #[validate(length(min = 1, max = 30))]
+    #[schema(min_length = 1, max_length = 30)]
     pub flow_cta: String,
     /// An opaque token the Flow's completion carries back.
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub flow_token: String,
     /// The first screen; without it the Flow starts with a data exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]

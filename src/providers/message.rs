@@ -14,10 +14,12 @@ pub struct OutboundMessage {
     pub to: PhoneNumber,
     /// Echoed back in status webhooks; the outbox puts our message id here.
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_data: Option<String>,
     /// The provider message id (`wamid…`) this message replies to.
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
     #[validate(nested)]
@@ -49,6 +51,7 @@ impl Validate for MessageBody {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct TextBody {
     #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
     pub body: String,
     /// Render a preview of the first URL in the body.
     #[serde(default)]
@@ -59,9 +62,11 @@ pub struct TextBody {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct TemplateBody {
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub name: String,
     /// Locale code, e.g. `en_US`.
     #[validate(length(min = 2, max = 15))]
+    #[schema(min_length = 2, max_length = 15)]
     pub language: String,
     #[serde(default)]
     #[validate(nested)]
@@ -79,6 +84,7 @@ pub struct TemplateComponents {
     pub body: Vec<TemplateParam>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[validate(length(max = 10), nested)]
+    #[schema(max_items = 10)]
     pub buttons: Vec<TemplateButton>,
 }
 
@@ -86,9 +92,11 @@ pub struct TemplateComponents {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct TemplateParam {
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub parameter_name: Option<String>,
 }
 
@@ -96,10 +104,12 @@ pub struct TemplateParam {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
 pub struct TemplateButton {
     #[validate(range(max = 9))]
+    #[schema(maximum = 9)]
     pub index: u8,
     pub sub_type: ButtonSubType,
     /// The payload (quick reply), URL suffix (url), coupon code (copy_code) or flow token (flow).
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub value: String,
 }
 
@@ -155,9 +165,11 @@ pub struct MediaBody {
     pub link: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub caption: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = 240))]
+    #[schema(min_length = 1, max_length = 240)]
     pub filename: Option<String>,
 }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-pub use error::{ProviderError, ProviderErrorKind};
+pub use error::{LocalRefusal, ProviderError, ProviderErrorKind};
 pub use message::{MessageBody, OutboundMessage};
 pub use settings::{ProviderConfig, ProviderCredentials};
 pub use types::*;

@@ -10,15 +10,15 @@
 //!
 //! Tata cannot fill variables in buttons: such template sends and creations are refused with
 //! `ButtonVariablesUnsupported` before any HTTP call. Template, number and Flow management are
-//! not offered by Tata's API and return a `Permanent` "not supported by Tata" error. Tata signs
-//! no webhooks, so `verify_signature` is always `false`: its callbacks need another check.
+//! not offered by Tata's API and return a `Permanent` "not supported by Tata" error, refused
+//! locally (`LocalRefusal::NotSupported`). Tata signs no webhooks, so `verify_signature` is always `false`: its callbacks need another check.
 
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::Provider;
-use super::error::{ProviderError, ProviderErrorKind};
+use super::error::{LocalRefusal, ProviderError, ProviderErrorKind};
 use super::http::{client, read};
 use super::message::{MessageBody, OutboundMessage};
 use super::settings::{ProviderConfig, ProviderCredentials};
@@ -69,6 +69,7 @@ impl TataProvider {
 
 fn button_variables() -> ProviderError {
     ProviderError::new(ProviderErrorKind::ButtonVariablesUnsupported, "Tata does not support variables in buttons")
+        .refused_locally(LocalRefusal::NotSupported)
 }
 
 /// Whether any string inside the template's BUTTONS components holds a `{{…}}` variable.
@@ -109,7 +110,10 @@ impl Provider for TataProvider {
             return Err(button_variables());
         }
         if self.token.is_empty() {
-            return Err(ProviderError::new(ProviderErrorKind::AuthFailed, "the account has no Tata token"));
+            return Err(ProviderError::credentials_missing(
+                ProviderErrorKind::AuthFailed,
+                "the account has no Tata token",
+            ));
         }
         let mut body = msg.to_meta_json();
         if let Some(obj) = body.as_object_mut() {

@@ -11,14 +11,14 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "system", responses((status = 200, description = "alive", body = String, content_type = "text/plain")))]
+#[utoipa::path(tag = "system", security(), responses((status = 200, description = "alive", body = String, content_type = "text/plain")))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
 /// The database answers.
-#[utoipa::path(tag = "system", responses(
+#[utoipa::path(tag = "system", security(), responses(
     (status = 200, description = "ready", body = String, content_type = "text/plain"),
     (status = 503, description = "database unreachable", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -31,7 +31,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 /// Prometheus metrics.
-#[utoipa::path(tag = "system", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+#[utoipa::path(tag = "system", security(), responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(state.db.pool_state()))

@@ -17,7 +17,13 @@ fn sample_body(operation: &str) -> Option<Value> {
         "create_account_setup" => {
             json!({"name": "x", "phone_number": {"phone_number": "+14155550188"}, "business_profile": {"name": "x"}})
         }
-        "update_account_setup" => json!({"meta_business_account_id": "1", "waba_id": "2"}),
+        "update_account_setup" | "put_setup_business_account" => {
+            json!({"meta_business_account_id": "1", "waba_id": "2"})
+        }
+        "put_setup_phone_number" => json!({"phone_number": "+14155550178"}),
+        "put_setup_access_tokens" => json!({"access_token": "EAAG-token-123456", "app_secret": "app-secret-123456"}),
+        "put_setup_business_profile" => json!({"name": "Hacked"}),
+        "put_setup_bot" | "put_setup_webhook" => json!({}),
         "create_phone_number" => json!({"phone_number": "+14155550177"}),
         "update_phone_number" => json!({"verified_name": "Hacked"}),
         "create_tenant" => json!({"name": "x"}),

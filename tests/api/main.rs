@@ -28,6 +28,7 @@ mod provider_ops;
 mod relay;
 mod schema;
 mod setup;
+mod spec;
 mod templates;
 mod users;
 mod webhooks;

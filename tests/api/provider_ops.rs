@@ -244,3 +244,72 @@ async fn embedded_signup_creates_an_active_account() {
     .await
     .problem(409, "phone_number_id_taken");
 }
+
+/// Asserts that nothing reached the fake provider.
+async fn nothing_sent(fake: &MockServer) {
+    assert_eq!(fake.received_requests().await.unwrap_or_default().len(), 0);
+}
+
+#[actix_web::test]
+async fn a_meta_account_without_credentials_is_a_409_not_a_bad_gateway() {
+    let fake = MockServer::start().await;
+    let uri = fake.uri();
+    let app = spawn_app_with(|s| s.meta_graph_url = uri).await;
+    let t = app.signup("ann").await;
+    let no_token =
+        app.post("/api/v1/accounts", &t.token, json!({"name": "M", "provider": "meta", "waba_id": "2222"})).await;
+    let a = no_token.expect(201)["id"].as_i64().unwrap();
+    for op in ["templates/sync", "phone-numbers/sync"] {
+        let e = app.post(&format!("/api/v1/accounts/{a}/{op}"), &t.token, json!({})).await;
+        assert!(e.text.contains("no Meta access token"), "{}", e.text);
+        e.problem(409, "account_credentials_missing");
+    }
+    app.post(&format!("/api/v1/accounts/{a}/flows"), &t.token, json!({"name": "Sign up"}))
+        .await
+        .problem(409, "account_credentials_missing");
+    // A token but no WABA id: the call has no path to go to.
+    let no_waba = json!({"name": "W", "provider": "meta", "access_token": "EAAG-token-123456"});
+    let w = app.post("/api/v1/accounts", &t.token, no_waba).await.expect(201)["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/accounts/{w}/templates/sync"), &t.token, json!({}))
+        .await
+        .problem(409, "account_credentials_missing");
+    nothing_sent(&fake).await;
+    assert_eq!(app.get(&format!("/api/v1/accounts/{a}/flows"), &t.token).await.expect(200)["data"], json!([]));
+}
+
+#[actix_web::test]
+async fn an_operation_tata_does_not_offer_is_a_422_not_a_bad_gateway() {
+    let fake = MockServer::start().await;
+    let uri = fake.uri();
+    let app = spawn_app_with(|s| s.tata_base_url = uri).await;
+    let t = app.signup("ann").await;
+    let body = json!({"name": "Tata", "provider": "tata", "phone_number": {"phone_number": "+919876543210"}, "access_tokens": {"tata_auth_token": "tata.jwt.token"}, "business_profile": {"name": "T"}});
+    let setup = app.post("/api/v1/accounts/setup", &t.token, body).await.expect(201);
+    let a = setup["account"]["id"].as_i64().unwrap();
+    for op in ["templates/sync", "phone-numbers/sync"] {
+        let e = app.post(&format!("/api/v1/accounts/{a}/{op}"), &t.token, json!({})).await;
+        assert!(e.text.contains("not supported by Tata"), "{}", e.text);
+        e.problem(422, "not_supported_by_provider");
+    }
+    app.post(&format!("/api/v1/accounts/{a}/flows"), &t.token, json!({"name": "Sign up"}))
+        .await
+        .problem(422, "not_supported_by_provider");
+    let phone = setup["phone_number"]["id"].as_i64().unwrap();
+    let pid = json!({"provider_phone_number_id": "5555"});
+    app.patch(&format!("/api/v1/phone-numbers/{phone}"), &t.token, pid).await.expect(200);
+    app.post(&format!("/api/v1/phone-numbers/{phone}/register"), &t.token, json!({"pin": "123456"}))
+        .await
+        .problem(422, "not_supported_by_provider");
+    nothing_sent(&fake).await;
+    assert_eq!(app.get(&format!("/api/v1/accounts/{a}/flows"), &t.token).await.expect(200)["data"], json!([]));
+}
+
+#[actix_web::test]
+async fn a_provider_that_fails_or_refuses_is_still_a_bad_gateway() {
+    let (app, fake, t, setup) = meta_app().await;
+    let a = setup["account"]["id"].as_i64().unwrap();
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).mount(&fake).await;
+    app.post(&format!("/api/v1/accounts/{a}/templates/sync"), &t.token, json!({}))
+        .await
+        .problem(502, "ERR_PROVIDER_UNAVAILABLE");
+}

@@ -147,3 +147,31 @@ async fn tata_and_sandbox_need_their_own_fields() {
     assert_eq!(res["account"]["provider"], "sandbox");
     assert_eq!(res["phone_number"]["status"], "CONNECTED");
 }
+
+#[actix_web::test]
+async fn each_step_has_its_named_path_and_the_number_is_an_alias() {
+    let app = spawn_app().await;
+    let t = app.signup("ann").await;
+    let a = app.post("/api/v1/accounts", &t.token, json!({"name": "Named", "provider": "meta"})).await.expect(201);
+    let id = a["id"].as_i64().unwrap();
+    let steps = full_meta_setup("Named", "+14155550100", "777");
+    let names = ["business_account", "phone_number", "access_tokens", "business_profile", "bot", "webhook"];
+    for (n, name) in names.iter().enumerate() {
+        let st =
+            app.put(&format!("/api/v1/accounts/{id}/setup/{name}"), &t.token, steps[name].clone()).await.expect(200);
+        assert_eq!(st["setup_step"], n + 1, "{name}");
+    }
+    // The numeric alias saves the same step with the same bare body.
+    let redo = json!({"name": "Acme Two"});
+    app.put(&format!("/api/v1/accounts/{id}/setup/4"), &t.token, redo).await.expect(200);
+    let acc = app.get(&format!("/api/v1/accounts/{id}"), &t.token).await.expect(200);
+    assert_eq!(acc["business_profile"]["name"], "Acme Two");
+    // A body wrapped as the old document showed it is refused, on both paths.
+    let wrapped = json!({"BusinessProfile": {"name": "Wrapped"}});
+    for p in ["4", "business_profile"] {
+        app.put(&format!("/api/v1/accounts/{id}/setup/{p}"), &t.token, wrapped.clone())
+            .await
+            .problem(422, "validation_failed");
+    }
+    app.put(&format!("/api/v1/accounts/{id}/setup/nope"), &t.token, json!({})).await.problem(404, "not_found");
+}

@@ -53,10 +53,16 @@ impl MetaProvider {
         build: impl FnOnce(RequestBuilder) -> RequestBuilder,
     ) -> Result<Value, ProviderError> {
         if self.token.is_empty() {
-            return Err(ProviderError::new(ProviderErrorKind::AuthFailed, "the account has no Meta access token"));
+            return Err(ProviderError::credentials_missing(
+                ProviderErrorKind::AuthFailed,
+                "the account has no Meta access token",
+            ));
         }
         if path.is_empty() || path.starts_with('/') {
-            return Err(ProviderError::new(ProviderErrorKind::Permanent, "the account has no WABA or phone number id"));
+            return Err(ProviderError::credentials_missing(
+                ProviderErrorKind::Permanent,
+                "the account has no WABA or phone number id",
+            ));
         }
         let url = format!("{}/{}", self.base, path);
         call(&self.http, method, &url, |r| build(r.bearer_auth(&self.token))).await

@@ -1,6 +1,7 @@
 //! WABA accounts: create, list, get, update, delete. Secrets go in encrypted and never come out.
 
 pub mod setup;
+pub mod setup_steps;
 pub mod signup;
 pub mod types;
 pub mod usage;
@@ -29,7 +30,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_account)
         .service(delete_account)
         .service(setup::get_account_setup)
-        .service(setup::update_account_setup)
+        .configure(setup_steps::configure)
         .service(usage::get_account_usage)
         .service(usage::list_health_logs)
         .service(usage::run_health_check);

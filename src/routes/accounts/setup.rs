@@ -1,6 +1,6 @@
 //! The 6-step setup wizard: all steps in one call, or step by step with per-step state.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -54,8 +54,9 @@ pub struct SetupResult {
     pub webhook: WebhookConfig,
 }
 
-/// Any one step's body (the path's step decides which).
+/// Any one step's body, unwrapped (the path's step decides which).
 #[derive(ToSchema)]
+#[serde(untagged)]
 pub enum SetupStepBody {
     BusinessAccount(BusinessAccountStep),
     PhoneNumber(PhoneNumberStep),
@@ -291,26 +292,18 @@ enum StepWrite {
     Webhook(WebhookStep),
 }
 
-/// Validates and saves one step (1–6 or its name). Steps cannot be skipped; earlier steps can be
-/// redone. After step 6 the account is `active` and the answer carries the webhook URL and token.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])),
-    params(("id" = i64, Path), ("step" = String, Path, description = "1–6 or business_account, phone_number, access_tokens, business_profile, bot, webhook")),
-    request_body = SetupStepBody,
-    responses(
-        (status = 200, body = SetupState),
-        (status = 409, description = "an earlier step is not done yet (`setup_step_skipped`)", body = crate::error::Problem, content_type = "application/problem+json"),
-    ))]
-#[put("/accounts/{id}/setup/{step}")]
-pub async fn update_account_setup(
+/// Validates and saves one step (1–6). Steps cannot be skipped; earlier steps can be redone.
+/// After step 6 the account is `active` and the answer carries the webhook URL and token.
+/// The HTTP operations, one per step, are in [`super::setup_steps`].
+pub async fn save_step(
     req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthContext,
-    path: web::Path<(i64, String)>,
+    id: i64,
+    step: usize,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let (id, step) = path.into_inner();
-    let step = step_number(&step).ok_or_else(|| ApiError::not_found("setup step"))?;
     let tenant = auth.tenant_id;
     let current = crate::routes::accounts::load(&state, tenant, id).await?;
     skip_check(&current, step)?;

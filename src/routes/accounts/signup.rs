@@ -34,18 +34,24 @@ fn digits(v: &str) -> Result<(), validator::ValidationError> {
 pub struct EmbeddedSignupRequest {
     /// The code `FB.login` returned (valid for 30 seconds).
     #[validate(length(min = 1, max = 2048))]
+    #[schema(min_length = 1, max_length = 2048)]
     pub code: String,
     #[validate(length(min = 1, max = 64), custom(function = "digits"))]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[0-9]+$")]
     pub waba_id: String,
     #[validate(length(min = 1, max = 64), custom(function = "digits"))]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[0-9]+$")]
     pub phone_number_id: String,
     #[validate(length(min = 1, max = 64), custom(function = "digits"))]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[0-9]+$")]
     pub business_id: Option<String>,
     /// The account's name; the verified name of the number when omitted.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Two-step PIN to register the number with (6 digits); a random one when omitted.
     #[validate(custom(function = "crate::domain::six_digits"))]
+    #[schema(pattern = r"^[0-9]{6}$")]
     pub pin: Option<String>,
 }
 

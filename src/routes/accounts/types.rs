@@ -14,30 +14,39 @@ use crate::store::accounts::Account;
 #[serde(deny_unknown_fields)]
 pub struct AccountInput {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// `meta`, `tata` or `sandbox` (the default); set at creation only.
     pub provider: Option<ProviderKind>,
     /// On update only: `active` (after setup) or `suspended`.
     pub status: Option<AccountStatus>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub waba_id: Option<String>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub meta_business_account_id: Option<String>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub app_id: Option<String>,
     #[validate(length(min = 8, max = 256))]
+    #[schema(min_length = 8, max_length = 256)]
     pub app_secret: Option<String>,
     #[validate(length(min = 8, max = 4096))]
+    #[schema(min_length = 8, max_length = 4096)]
     pub access_token: Option<String>,
     #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
     pub webhook_verify_token: Option<String>,
     /// Tata Omni JWT.
     #[validate(length(min = 8, max = 4096))]
+    #[schema(min_length = 8, max_length = 4096)]
     pub tata_auth_token: Option<String>,
     /// The Tata API base URL for this account: only the platform's own or one on its allow-list
     /// (`TATA_ALLOWED_BASE_URLS`); anything else is 422 `not_in_allow_list` (or `invalid_url`,
     /// `url_not_allowed`). Omitted: the platform's.
     #[validate(url, length(max = 512))]
+    #[schema(max_length = 512)]
     pub tata_base_url: Option<String>,
     #[validate(nested)]
     pub business_profile: Option<BusinessProfile>,

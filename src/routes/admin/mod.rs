@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct UsageOut {
+pub struct TenantUsageOut {
     pub users: i64,
     pub accounts: i64,
     pub phone_numbers: i64,
@@ -36,14 +36,14 @@ pub struct UsageOut {
 pub struct AdminTenantOut {
     #[serde(flatten)]
     pub tenant: TenantOut,
-    pub usage: UsageOut,
+    pub usage: TenantUsageOut,
 }
 
 impl AdminTenantOut {
     fn new(t: store::tenants::Tenant, u: Usage) -> Self {
         AdminTenantOut {
             tenant: t.into(),
-            usage: UsageOut { users: u.users, accounts: u.accounts, phone_numbers: u.phone_numbers },
+            usage: TenantUsageOut { users: u.users, accounts: u.accounts, phone_numbers: u.phone_numbers },
         }
     }
 }
@@ -52,10 +52,13 @@ impl AdminTenantOut {
 #[serde(deny_unknown_fields)]
 pub struct NewOwner {
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
     pub email: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
 }
 
@@ -63,6 +66,7 @@ pub struct NewOwner {
 #[serde(deny_unknown_fields)]
 pub struct CreateTenantRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// The tenant's first owner (optional).
     #[validate(nested)]
@@ -80,9 +84,11 @@ pub struct CreatedTenant {
 pub struct QuotasRequest {
     /// Most WABA accounts the tenant may hold; null for unlimited.
     #[validate(range(min = 0, max = 100000))]
+    #[schema(minimum = 0, maximum = 100000)]
     pub max_accounts: Option<i64>,
     /// Most messages the tenant may send per day; null for unlimited.
     #[validate(range(min = 0, max = 1000000000))]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub daily_message_quota: Option<i64>,
 }
 

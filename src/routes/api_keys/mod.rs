@@ -30,6 +30,7 @@ pub enum KeyRole {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(default)]
     pub role: KeyRole,

@@ -48,7 +48,7 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 /// Creates a tenant and its owner, and signs the owner in. Limited per client address.
-#[utoipa::path(tag = "auth", request_body = SignupRequest, responses(
+#[utoipa::path(tag = "auth", security(), request_body = SignupRequest, responses(
     (status = 201, body = SignupResponse),
     (status = 403, description = "signup is switched off", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "email already registered", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -101,7 +101,7 @@ pub async fn signup(
 ///
 /// Attempts are throttled per (email, client address) with backoff, per address, and (slowed,
 /// never locked) per email.
-#[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
+#[utoipa::path(tag = "auth", security(), request_body = LoginRequest, responses(
     (status = 200, body = TokenPair),
     (status = 401, description = "wrong email or password", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "too many failed attempts; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -134,7 +134,7 @@ pub async fn login(
 /// Trades a refresh token for a new pair in the same session; the old refresh token stops working.
 ///
 /// Presenting a used refresh token again signs out every session of its user.
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+#[utoipa::path(tag = "auth", security(), request_body = RefreshRequest, responses(
     (status = 200, body = TokenPair),
     (status = 401, description = "unknown, expired or reused refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -186,7 +186,7 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequ
 ///
 /// Its refresh tokens and the access tokens issued from it stop working at once. Always 204, so it
 /// reveals nothing about the token.
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "signed out")))]
+#[utoipa::path(tag = "auth", security(), request_body = RefreshRequest, responses((status = 204, description = "signed out")))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
     let hash = tokens::sha256_hex(&body.0.refresh_token);

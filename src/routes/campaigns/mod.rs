@@ -204,7 +204,8 @@ pub async fn preview_campaign(
 /// stored with their rendered messages and handed to the outbox at the campaign's rate.
 #[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = CampaignOut),
-        (status = 409, description = "not a draft, account not active, or number quality RED", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "not a draft, account not active, or number quality RED", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the template is not approved (`template_not_ready`), or the variables or CTA buttons no longer fit it (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/campaigns/{id}/start")]
 pub async fn start_campaign(
     state: web::Data<AppState>,
@@ -243,7 +244,8 @@ pub async fn pause_campaign(
 /// Resumes a paused or halted campaign (after the start checks); nobody already handed to the
 /// outbox is messaged again.
 #[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = CampaignOut), (status = 409, description = "not paused or halted", body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignOut), (status = 409, description = "not paused or halted, account not active, or number quality RED", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the template is not approved (`template_not_ready`), or the variables or CTA buttons no longer fit it (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/campaigns/{id}/resume")]
 pub async fn resume_campaign(
     state: web::Data<AppState>,

@@ -17,8 +17,10 @@ use crate::store::campaigns::{CampaignRow, RecipientView};
 #[serde(deny_unknown_fields)]
 pub struct TemplateRef {
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub name: String,
     #[validate(length(min = 2, max = 15))]
+    #[schema(min_length = 2, max_length = 15)]
     #[schema(example = "en")]
     pub language: String,
 }
@@ -27,6 +29,7 @@ pub struct TemplateRef {
 #[serde(deny_unknown_fields)]
 pub struct CreateCampaignRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub account_id: i64,
     /// The sending number; the account's default when omitted.
@@ -35,12 +38,14 @@ pub struct CreateCampaignRequest {
     pub template: TemplateRef,
     /// Messages per second (default 0.8, the seeds' Tata limit); at most the number's throughput.
     #[validate(range(exclusive_min = 0.0, max = 10000.0))]
+    #[schema(maximum = 10000.0)]
     pub rate_mps: Option<f64>,
     #[validate(nested)]
     pub header_media: Option<HeaderMedia>,
     /// Body parameters in order; default lead name, project name, deep link.
     #[serde(default)]
     #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
     pub variables: Vec<Variable>,
     #[validate(nested)]
     pub cta: Option<CtaButtons>,

@@ -34,6 +34,7 @@ pub struct SandboxInboundRequest {
     #[schema(example = "+919876543210")]
     pub from: String,
     #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
     pub text: Option<String>,
     /// The fields the contact submitted in a Flow (sent as an `nfm_reply`); include the
     /// `flow_token` the Flow message was sent with.
@@ -43,6 +44,7 @@ pub struct SandboxInboundRequest {
     pub reply_to: Option<i64>,
     /// The contact's WhatsApp profile name (becomes the lead's name).
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
 }
 

@@ -61,6 +61,7 @@ pub fn check_flow_json(v: &serde_json::Value) -> Result<(), validator::Validatio
 #[serde(deny_unknown_fields)]
 pub struct CreateFlowRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// e.g. `["SIGN_UP"]`; default `["OTHER"]`.
     #[validate(custom(function = "valid_categories"))]
@@ -76,14 +77,28 @@ fn default_categories() -> Vec<String> {
     vec!["OTHER".into()]
 }
 
-/// The body of `PUT …/json`: a Flow JSON document.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// The body of `PUT …/json`: a Flow JSON document, as it is (not wrapped).
+#[derive(Debug, Deserialize, Validate)]
 #[serde(transparent)]
 pub struct FlowJson {
     #[validate(custom(function = "check_flow_json"))]
-    #[schema(value_type = Object)]
     pub json: serde_json::Value,
 }
+
+impl utoipa::PartialSchema for FlowJson {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .description(Some("A Flow JSON document: a `version` string and a non-empty `screens` array."))
+            .property("version", ObjectBuilder::new().schema_type(Type::String))
+            .property("screens", ArrayBuilder::new().items(Object::new()).min_items(Some(1)))
+            .required("version")
+            .required("screens")
+            .into()
+    }
+}
+
+impl ToSchema for FlowJson {}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FlowOut {
@@ -147,7 +162,10 @@ pub async fn list_flows(
 }
 
 /// Creates a flow (a draft at the provider), optionally uploading its JSON.
-#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CreateFlowRequest, responses((status = 201, body = FlowOut)))]
+#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CreateFlowRequest, responses(
+    (status = 201, body = FlowOut),
+    crate::openapi::ProviderProblems,
+))]
 #[post("/accounts/{id}/flows")]
 pub async fn create_flow(
     state: web::Data<AppState>,
@@ -178,7 +196,11 @@ pub async fn get_flow(
 }
 
 /// Uploads or replaces the Flow JSON; the provider's validation errors are kept on the flow.
-#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), request_body = FlowJson, responses((status = 200, body = FlowOut)))]
+#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), request_body = FlowJson, responses(
+    (status = 200, body = FlowOut),
+    crate::openapi::ProviderProblems,
+    (status = 409, description = "the flow is deprecated (`flow_deprecated`) or has no provider id (`flow_not_at_provider`), or the account lacks a credential or id the call needs (`account_credentials_missing`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 #[put("/accounts/{id}/flows/{flow_id}/json")]
 pub async fn upload_flow_json(
     state: web::Data<AppState>,
@@ -195,7 +217,11 @@ pub async fn upload_flow_json(
 }
 
 /// Publishes a draft flow (it can then be sent; its JSON can no longer change in place).
-#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses((status = 200, body = FlowOut)))]
+#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses(
+    (status = 200, body = FlowOut),
+    crate::openapi::ProviderProblems,
+    (status = 409, description = "the flow is not a draft (`flow_not_draft`), has no JSON (`flow_json_missing`) or no provider id (`flow_not_at_provider`), or the account lacks a credential or id the call needs (`account_credentials_missing`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 #[post("/accounts/{id}/flows/{flow_id}/publish")]
 pub async fn publish_flow(
     state: web::Data<AppState>,
@@ -216,7 +242,11 @@ pub async fn publish_flow(
 }
 
 /// Deprecates a published flow (irreversible: it can no longer be sent).
-#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses((status = 200, body = FlowOut)))]
+#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses(
+    (status = 200, body = FlowOut),
+    crate::openapi::ProviderProblems,
+    (status = 409, description = "the flow is not published (`flow_not_published`) or has no provider id (`flow_not_at_provider`), or the account lacks a credential or id the call needs (`account_credentials_missing`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 #[post("/accounts/{id}/flows/{flow_id}/deprecate")]
 pub async fn deprecate_flow(
     state: web::Data<AppState>,
@@ -234,7 +264,11 @@ pub async fn deprecate_flow(
 }
 
 /// Deletes a draft flow (here and at the provider).
-#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses((status = 204, description = "deleted")))]
+#[utoipa::path(tag = "flows", security(("bearer" = [])), params(("id" = i64, Path), ("flow_id" = i64, Path)), responses(
+    (status = 204, description = "deleted"),
+    crate::openapi::ProviderProblems,
+    (status = 409, description = "the flow is not a draft (`flow_not_draft`) or has no provider id (`flow_not_at_provider`), or the account lacks a credential or id the call needs (`account_credentials_missing`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 #[delete("/accounts/{id}/flows/{flow_id}")]
 pub async fn delete_flow(
     state: web::Data<AppState>,

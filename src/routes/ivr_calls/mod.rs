@@ -117,9 +117,7 @@ pub async fn list_ivr_calls(
     let filter = CallFilter {
         from: f.from.map(|d| d.and_time(chrono::NaiveTime::MIN)),
         to: f.to.and_then(|d| d.succ_opt()).map(|d| d.and_time(chrono::NaiveTime::MIN)),
-        status: f
-            .status
-            .map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+        status: f.status.map(|s| s.as_str().to_string()),
         project_id: f.project_id,
         caller,
     };

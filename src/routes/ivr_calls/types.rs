@@ -24,14 +24,17 @@ pub struct IvrCallIn {
     /// The caller: E.164 or national digits (`9876543210` gets the default country code). A caller
     /// id that is not a phone number (e.g. `anonymous`) is stored without a lead.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     #[schema(example = "9876541616")]
     pub caller_id_number: String,
     /// The IVR number dialled (E.164 or national digits); it links the call to a project.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     #[schema(example = "+918045678900")]
     pub call_to_number: String,
     /// Seconds the call lasted; 0 means missed.
     #[validate(range(min = 0, max = 86400))]
+    #[schema(minimum = 0, maximum = 86400)]
     pub duration: i64,
     /// When the call started: RFC 3339, or `YYYY-MM-DD HH:MM:SS` in UTC.
     #[serde(deserialize_with = "timestamp")]
@@ -44,6 +47,7 @@ pub struct IvrCallIn {
 #[serde(deny_unknown_fields)]
 pub struct IvrCallBatch {
     #[validate(length(min = 1, max = 1000), nested)]
+    #[schema(min_items = 1, max_items = 1000)]
     pub calls: Vec<IvrCallIn>,
 }
 
@@ -109,15 +113,9 @@ pub struct IvrCallQuery {
     /// Calls that started on or before this day (UTC).
     pub to: Option<chrono::NaiveDate>,
     /// `answered` or `missed`.
-    pub status: Option<CallStatus>,
+    #[param(inline)]
+    pub status: Option<crate::campaigns::definition::CallStatus>,
     pub project_id: Option<i64>,
     /// The caller's number (E.164 or national digits).
     pub caller: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CallStatus {
-    Answered,
-    Missed,
 }

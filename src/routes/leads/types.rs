@@ -33,10 +33,12 @@ impl LeadSource {
 #[serde(deny_unknown_fields)]
 pub struct CreateLeadRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// E.164 (`+919876543210`), or national digits (`9876543210`, `098765 43210`) read with the
     /// configured default country code.
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     #[schema(example = "+919876543210")]
     pub phone: String,
     /// One of the tenant's projects.
@@ -44,6 +46,7 @@ pub struct CreateLeadRequest {
     /// Default `new`.
     pub status: Option<LeadStatus>,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub stage: Option<String>,
 }
 
@@ -53,6 +56,7 @@ pub struct CreateLeadRequest {
 pub struct UpdateLeadRequest {
     #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     #[schema(value_type = Option<String>)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::nullable")]
@@ -61,6 +65,7 @@ pub struct UpdateLeadRequest {
     pub status: Option<LeadStatus>,
     #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     #[schema(value_type = Option<String>)]
     pub stage: Option<Option<String>>,
     /// Set by an `interested` click; clear it once the call is done.
@@ -122,6 +127,7 @@ impl From<LeadRow> for LeadOut {
 #[serde(deny_unknown_fields)]
 pub struct CreateNoteRequest {
     #[validate(length(min = 1, max = 4000))]
+    #[schema(min_length = 1, max_length = 4000)]
     pub text: String,
 }
 

@@ -48,6 +48,7 @@ impl OptOutSource {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OptOutFilter {
+    #[param(inline)]
     pub source: Option<OptOutSource>,
 }
 
@@ -56,9 +57,11 @@ pub struct OptOutFilter {
 pub struct CreateOptOutRequest {
     /// E.164, or national digits read with the default country code.
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     #[schema(example = "+919876543210")]
     pub phone: String,
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: Option<String>,
 }
 

@@ -89,10 +89,13 @@ pub struct PhoneNumberInput {
     pub phone_number: Option<String>,
     /// The provider's id for the number; unique across all tenants.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub provider_phone_number_id: Option<String>,
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub display_phone_number: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub verified_name: Option<String>,
     pub quality_rating: Option<QualityRating>,
     #[validate(custom(function = "valid_tier"))]
@@ -100,6 +103,7 @@ pub struct PhoneNumberInput {
     pub messaging_limit_tier: Option<String>,
     /// Messages per second this number may send.
     #[validate(range(min = 0.01, max = 1000.0))]
+    #[schema(minimum = 0.01, maximum = 1000.0)]
     pub throughput_mps: Option<f64>,
     #[validate(custom(function = "valid_status"))]
     #[schema(example = "CONNECTED")]

@@ -21,6 +21,7 @@ use crate::store::phone_numbers::{PhoneNumberChanges, PhoneNumberRow};
 pub struct RegisterRequest {
     /// The number's two-step verification PIN (6 digits; sets it when none exists yet).
     #[validate(custom(function = "crate::domain::six_digits"))]
+    #[schema(pattern = r"^[0-9]{6}$")]
     pub pin: String,
 }
 
@@ -36,6 +37,7 @@ pub enum CodeMethod {
 pub struct RequestCodeRequest {
     pub code_method: CodeMethod,
     #[validate(length(min = 2, max = 15))]
+    #[schema(min_length = 2, max_length = 15)]
     #[serde(default = "default_language")]
     pub language: String,
 }
@@ -48,6 +50,7 @@ fn default_language() -> String {
 #[serde(deny_unknown_fields)]
 pub struct VerifyCodeRequest {
     #[validate(custom(function = "crate::domain::six_digits"))]
+    #[schema(pattern = r"^[0-9]{6}$")]
     pub code: String,
 }
 
@@ -74,7 +77,10 @@ async fn load(state: &AppState, tenant: TenantId, id: i64) -> ApiResult<(PhoneNu
 }
 
 /// Pulls the account's numbers from the provider (quality, tier, throughput, name, status).
-#[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = NumberSyncReport)))]
+#[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+    (status = 200, body = NumberSyncReport),
+    crate::openapi::ProviderProblems,
+))]
 #[post("/accounts/{id}/phone-numbers/sync")]
 pub async fn sync_phone_numbers(
     state: web::Data<AppState>,
@@ -88,7 +94,11 @@ pub async fn sync_phone_numbers(
 }
 
 /// Registers the number for Cloud API messaging with its PIN; it becomes `CONNECTED`.
-#[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RegisterRequest, responses((status = 200, body = PhoneNumberOut)))]
+#[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RegisterRequest, responses(
+    (status = 200, body = PhoneNumberOut),
+    crate::openapi::ProviderProblems,
+    (status = 409, description = "the number has no provider id (`no_provider_id`), or the account lacks a credential or id the call needs (`account_credentials_missing`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 #[post("/phone-numbers/{id}/register")]
 pub async fn register_phone_number(
     state: web::Data<AppState>,
@@ -106,7 +116,11 @@ pub async fn register_phone_number(
 }
 
 /// Asks the provider to send an ownership code by SMS or voice call.
-#[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RequestCodeRequest, responses((status = 200, body = DoneOut)))]
+#[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RequestCodeRequest, responses(
+    (status = 200, body = DoneOut),
+    crate::openapi::ProviderProblems,
+    (status = 409, description = "the number has no provider id (`no_provider_id`), or the account lacks a credential or id the call needs (`account_credentials_missing`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 #[post("/phone-numbers/{id}/request-code")]
 pub async fn request_phone_code(
     state: web::Data<AppState>,
@@ -126,7 +140,11 @@ pub async fn request_phone_code(
 }
 
 /// Verifies the ownership code the provider sent.
-#[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = VerifyCodeRequest, responses((status = 200, body = DoneOut)))]
+#[utoipa::path(tag = "phone-numbers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = VerifyCodeRequest, responses(
+    (status = 200, body = DoneOut),
+    crate::openapi::ProviderProblems,
+    (status = 409, description = "the number has no provider id (`no_provider_id`), or the account lacks a credential or id the call needs (`account_credentials_missing`)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 #[post("/phone-numbers/{id}/verify-code")]
 pub async fn verify_phone_code(
     state: web::Data<AppState>,

@@ -11,16 +11,20 @@ use crate::store::projects::Project;
 #[serde(deny_unknown_fields)]
 pub struct CreateProjectRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     #[schema(example = "Green Valley Phase 2")]
     pub name: String,
     /// A public link to the project's brochure (a PDF), sent to leads who click "Interested".
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub brochure_url: Option<String>,
     /// The base of the deep links campaigns put in `{{3}}` (`<base>?lead=<id>`).
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub deep_link_base_url: Option<String>,
     /// The IVR numbers whose calls belong to this project (E.164, or national digits).
     #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
     #[serde(default)]
     pub ivr_numbers: Vec<String>,
 }
@@ -30,6 +34,7 @@ pub struct CreateProjectRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateProjectRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<String>)]
@@ -39,6 +44,7 @@ pub struct UpdateProjectRequest {
     pub deep_link_base_url: Option<Option<String>>,
     /// Replaces the project's IVR numbers.
     #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
     pub ivr_numbers: Option<Vec<String>>,
 }
 

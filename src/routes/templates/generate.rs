@@ -19,7 +19,7 @@ use crate::state::AppState;
 /// How the contact answers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum CtaButtons {
+pub enum AnswerButtons {
     /// Two quick-reply buttons, `Interested` and `Not interested`; each send sets their payloads to
     /// `cta:interested` / `cta:not_interested` (optionally `:<campaign_id>`). Works on every provider.
     #[default]
@@ -50,7 +50,7 @@ pub struct GenerateTemplateRequest {
     #[schema(example = "Reply STOP to opt out")]
     pub footer: Option<String>,
     #[serde(default)]
-    pub buttons: CtaButtons,
+    pub buttons: AnswerButtons,
     /// The provider the template is for (its rules differ); default `meta`.
     pub provider: Option<ProviderKind>,
 }
@@ -61,7 +61,7 @@ fn components(req: &GenerateTemplateRequest, base: &str) -> Vec<Value> {
     let mut body = req.body.trim().to_string();
     let mut examples = req.body_examples.clone();
     let example_link = |a: CtaAction| format!("{base}/t/1234?token=1234.1700000000.3f9a&action={}", a.as_str());
-    if req.buttons == CtaButtons::TextLinks {
+    if req.buttons == AnswerButtons::TextLinks {
         let mut numbers: Vec<usize> = placeholders(&body).iter().filter_map(|p| p.parse().ok()).collect();
         numbers.push(0);
         let next = numbers.into_iter().max().unwrap_or(0) + 1;
@@ -81,13 +81,13 @@ fn components(req: &GenerateTemplateRequest, base: &str) -> Vec<Value> {
     }
     let actions = [CtaAction::Interested, CtaAction::NotInterested];
     match req.buttons {
-        CtaButtons::QuickReplies => out.push(
+        AnswerButtons::QuickReplies => out.push(
             json!({"type": "BUTTONS", "buttons": actions.map(|a| json!({"type": "QUICK_REPLY", "text": a.label()}))}),
         ),
-        CtaButtons::UrlButtons => out.push(json!({"type": "BUTTONS", "buttons": actions.map(|a| json!({
+        AnswerButtons::UrlButtons => out.push(json!({"type": "BUTTONS", "buttons": actions.map(|a| json!({
             "type": "URL", "text": a.label(), "url": format!("{base}/t/{{{{1}}}}"), "example": [example_link(a)],
         }))})),
-        CtaButtons::TextLinks => {}
+        AnswerButtons::TextLinks => {}
     }
     out
 }

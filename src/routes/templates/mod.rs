@@ -175,7 +175,10 @@ pub async fn update_template(
 }
 
 /// Deletes a template, at the provider too when it was submitted.
-#[utoipa::path(tag = "templates", security(("bearer" = [])), params(("id" = i64, Path), ("template_id" = i64, Path)), responses((status = 204, description = "deleted")))]
+#[utoipa::path(tag = "templates", security(("bearer" = [])), params(("id" = i64, Path), ("template_id" = i64, Path)), responses(
+    (status = 204, description = "deleted"),
+    crate::openapi::ProviderProblems,
+))]
 #[delete("/accounts/{id}/templates/{template_id}")]
 pub async fn delete_template(
     state: web::Data<AppState>,
@@ -194,8 +197,8 @@ pub async fn delete_template(
 /// Submits a draft for approval: DRAFT → PENDING (then APPROVED or REJECTED by the provider).
 #[utoipa::path(tag = "templates", security(("bearer" = [])), params(("id" = i64, Path), ("template_id" = i64, Path)), responses(
     (status = 200, body = TemplateOut),
-    (status = 409, description = "already submitted", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 502, description = "the provider refused it", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::openapi::ProviderProblems,
+    (status = 409, description = "already submitted (`template_already_submitted`), or the account lacks a credential or id the call needs (`account_credentials_missing`)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/accounts/{id}/templates/{template_id}/submit")]
 pub async fn submit_template(
@@ -213,7 +216,10 @@ pub async fn submit_template(
 
 /// Pulls every template and its status from the provider: new ones are created, missing ones
 /// marked `DELETED`.
-#[utoipa::path(tag = "templates", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = SyncReport)))]
+#[utoipa::path(tag = "templates", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+    (status = 200, body = SyncReport),
+    crate::openapi::ProviderProblems,
+))]
 #[post("/accounts/{id}/templates/sync")]
 pub async fn sync_templates(
     state: web::Data<AppState>,

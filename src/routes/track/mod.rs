@@ -54,7 +54,7 @@ fn invalid() -> HttpResponse {
 
 /// Records an answer from a tracked link and shows a confirmation page. Repeated clicks change
 /// nothing more.
-#[utoipa::path(tag = "tracking", params(("lead_id" = i64, Path), ClickQuery), responses(
+#[utoipa::path(tag = "tracking", security(), params(("lead_id" = i64, Path), ClickQuery), responses(
     (status = 200, description = "the answer is recorded (or already was)", content_type = "text/html", body = String),
     (status = 400, description = "the link has no token or no valid action", content_type = "text/html", body = String),
     (status = 403, description = "a tampered or foreign token", content_type = "text/html", body = String),

@@ -22,6 +22,7 @@ fn valid_event_types(t: &[String]) -> Result<(), validator::ValidationError> {
 pub struct CreateWebhookEndpointRequest {
     /// Where events are POSTed: https, on a public address.
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     #[schema(example = "https://example.com/wabahub/events")]
     pub url: String,
     /// Event types to receive: `message.status`, `message.inbound`, `flow.submission`,
@@ -29,6 +30,7 @@ pub struct CreateWebhookEndpointRequest {
     #[validate(custom(function = "valid_event_types"))]
     pub event_types: Vec<String>,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
 }
 
@@ -36,12 +38,14 @@ pub struct CreateWebhookEndpointRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookEndpointRequest {
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub url: Option<String>,
     #[validate(custom(function = "valid_event_types"))]
     pub event_types: Option<Vec<String>>,
     /// Inactive endpoints receive nothing; their pending deliveries wait.
     pub active: Option<bool>,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
 }
 

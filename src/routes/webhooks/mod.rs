@@ -146,7 +146,7 @@ fn signature(req: &HttpRequest) -> Option<&str> {
 }
 
 /// Meta's verification handshake for the platform app (`META_VERIFY_TOKEN`).
-#[utoipa::path(tag = "webhooks", params(Handshake), responses(
+#[utoipa::path(tag = "webhooks", security(), params(Handshake), responses(
     (status = 200, description = "the challenge", body = String, content_type = "text/plain"),
     (status = 403, description = "wrong mode or token", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -157,7 +157,7 @@ pub async fn verify_platform_webhook(state: web::Data<AppState>, q: web::Query<H
 
 /// A platform-app webhook signed with `META_APP_SECRET`; each change goes to the account holding
 /// its phone number, changes for unknown numbers are stored quarantined.
-#[utoipa::path(tag = "webhooks", request_body(content = Object, content_type = "application/json"), responses(
+#[utoipa::path(tag = "webhooks", security(), request_body(content = Object, content_type = "application/json"), responses(
     (status = 200, description = "stored, or already stored"),
     (status = 400, description = "not a JSON object", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "missing or invalid X-Hub-Signature-256", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -179,7 +179,7 @@ pub async fn receive_platform_webhook(
 }
 
 /// Meta's verification handshake for one account (its verify token).
-#[utoipa::path(tag = "webhooks", params(("account_key" = String, Path), Handshake), responses(
+#[utoipa::path(tag = "webhooks", security(), params(("account_key" = String, Path), Handshake), responses(
     (status = 200, description = "the challenge", body = String, content_type = "text/plain"),
     (status = 403, description = "wrong mode or token", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "unknown webhook key", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -195,7 +195,7 @@ pub async fn verify_meta_webhook(
 }
 
 /// A webhook for one account, signed with its app secret (`X-Hub-Signature-256`).
-#[utoipa::path(tag = "webhooks", params(("account_key" = String, Path)), request_body(content = Object, content_type = "application/json"), responses(
+#[utoipa::path(tag = "webhooks", security(), params(("account_key" = String, Path)), request_body(content = Object, content_type = "application/json"), responses(
     (status = 200, description = "stored, or already stored"),
     (status = 400, description = "not a JSON object", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "missing or invalid X-Hub-Signature-256", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -221,7 +221,7 @@ pub async fn receive_meta_webhook(
 
 /// A Tata callback for one Tata account, carrying the account's verify token as
 /// `X-Wabahub-Token` (or `?token=`); other accounts' keys are unknown here (their bodies are signed).
-#[utoipa::path(tag = "webhooks", params(("account_key" = String, Path), TokenQuery), request_body(content = Object, content_type = "application/json"), responses(
+#[utoipa::path(tag = "webhooks", security(), params(("account_key" = String, Path), TokenQuery), request_body(content = Object, content_type = "application/json"), responses(
     (status = 200, description = "stored, or already stored"),
     (status = 400, description = "not a JSON object", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "missing or wrong token", body = crate::error::Problem, content_type = "application/problem+json"),
