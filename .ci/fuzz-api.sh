@@ -64,10 +64,11 @@ fuzz() {
     trap cleanup EXIT
     local base="http://127.0.0.1:$PORT"
     # Providers point at a closed local port: nothing leaves the machine, and calls fail fast (502).
+    # That port is private, so the public-address guard is lifted (ALLOW_PRIVATE_URLS) for this server.
     env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
         WABAHUB_DATA_DIR="$DATA" DATABASE_URL="sqlite://$DATA/wabahub.db" WABAHUB_BIND="127.0.0.1:$PORT" \
         PUBLIC_BASE_URL="$base" ALLOW_SIGNUP=true ACCESS_TOKEN_TTL_SECS=3600 WABAHUB_WORKERS=2 \
-        META_GRAPH_URL="http://127.0.0.1:9" TATA_BASE_URL="http://127.0.0.1:9" PROVIDER_TIMEOUT_SECS=2 \
+        META_GRAPH_URL="http://127.0.0.1:9" TATA_BASE_URL="http://127.0.0.1:9" PROVIDER_TIMEOUT_SECS=2 ALLOW_PRIVATE_URLS=true \
         RUST_LOG=warn target/debug/wabahub serve >"$DATA/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
