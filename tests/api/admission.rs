@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use wabahub::domain::TenantId;
 use wabahub::domain::cta::CtaAction;
 
-use crate::campaigns::{campaign_body, tata_account_with_template, with_approved};
+use crate::campaigns::{campaign_body, opt_out, tata_account_with_template, with_approved};
 use crate::helpers::*;
 use crate::inbox::{drained, inbound_body, sandbox_inbound, webhook_path};
 use crate::messages::sandbox_account;
@@ -20,15 +20,6 @@ async fn sql(app: &TestApp, statements: &[String]) {
         for s in statements {
             diesel::sql_query(s).execute(&mut *c).unwrap();
         }
-    })
-    .await
-    .unwrap();
-}
-
-async fn opt_out(app: &TestApp, tenant: i64, phone: &str) {
-    let (db, phone) = (app.state.db.clone(), phone.to_string());
-    actix_web::web::block(move || {
-        wabahub::store::opt_outs::add(&mut db.get().unwrap(), TenantId(tenant), &phone, "api", None).unwrap()
     })
     .await
     .unwrap();

@@ -141,7 +141,8 @@ async fn messages_of(app: &TestApp, token: &str, campaign: i64) -> Vec<Value> {
     page["data"].as_array().unwrap().clone()
 }
 
-async fn opt_out(app: &TestApp, tenant: i64, phone: &str) {
+/// Adds `phone` to the tenant's opt-out list.
+pub async fn opt_out(app: &TestApp, tenant: i64, phone: &str) {
     let (db, phone) = (app.state.db.clone(), phone.to_string());
     actix_web::web::block(move || {
         wabahub::store::opt_outs::add(&mut db.get().unwrap(), TenantId(tenant), &phone, "api", None).unwrap()
