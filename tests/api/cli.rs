@@ -136,7 +136,7 @@ fn production_refuses_to_start_without_keys() {
     assert!(!dir.path().join("data").exists(), "production must not generate keys");
 }
 
-/// Every variable `src/config.rs` reads is documented in `.env.example` (DESIGN.md §3).
+/// Every variable `src/config.rs` reads is documented in `.env.example`.
 #[test]
 fn every_setting_is_in_env_example() {
     let config = include_str!("../../src/config.rs");

@@ -55,7 +55,7 @@ fn diesel_type(declared: &str) -> String {
         "timestamp" | "timestamp without time zone" => "Timestamp",
         "date" => "Date",
         "double" | "double precision" | "float8" | "real" => "Double",
-        other => panic!("column type {other:?} is not one of the portable types (DESIGN.md §4)"),
+        other => panic!("column type {other:?} is not one of the portable types (docs/ARCHITECTURE.md, storage rules)"),
     }
     .to_string()
 }
