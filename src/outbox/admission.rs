@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use crate::db::{DbConn, now};
 use crate::domain::TenantId;
 use crate::domain::account::{AccountStatus, ProviderKind};
+use crate::domain::message_status::MessageStatus;
 use crate::domain::template::body_parameter_count;
 use crate::error::ApiError;
 use crate::providers::MessageBody;
@@ -409,7 +410,7 @@ fn queue(
                 recipient: c.recipient,
                 kind: c.kind,
                 payload: c.payload,
-                status: "queued".into(),
+                status: MessageStatus::Queued.as_str().into(),
                 next_attempt_at: ts,
                 idempotency_key: c.idempotency_key,
                 idempotency_hash: hash,

@@ -307,21 +307,13 @@ pub fn release_messages(conn: &mut DbConn, campaign: i64) -> QueryResult<usize> 
 /// Fails the campaign's queued (never sent) messages with a reason (cancel); skips pending recipients.
 pub fn cancel_outstanding(conn: &mut DbConn, campaign: i64, title: &str, detail: &str) -> QueryResult<usize> {
     use crate::domain::message_status::{Event, MessageStatus};
-    use crate::store::statuses::{self, Change, ErrorInfo, Sinks};
+    use crate::store::statuses::{self, Change, ErrorInfo};
     let rows: Vec<crate::store::messages::Message> = messages::table
         .filter(messages::campaign_id.eq(campaign).and(messages::status.eq(MessageStatus::Queued.as_str())))
         .select(crate::store::messages::Message::as_select())
         .load(conn)?;
-    let mut usage = crate::store::usage::Tally::default();
-    let mut subscribers = crate::relay::StatusSubscribers::default();
     let error = ErrorInfo { code: None, title: Some(title), detail: Some(detail) };
-    let mut cancelled = 0;
-    for mut m in rows {
-        let sinks = &mut Sinks { subscribers: &mut subscribers, usage: &mut usage };
-        let t = statuses::write(conn, sinks, &mut m, Event::Cancel, error, Some(detail), Change::default())?;
-        cancelled += usize::from(t.to.is_some());
-    }
-    usage.write(conn)?;
+    let cancelled = statuses::write_all(conn, rows, Event::Cancel, error, Some(detail), Change::default())?.len();
     diesel::update(
         campaign_recipients::table
             .filter(campaign_recipients::campaign_id.eq(campaign).and(campaign_recipients::status.eq("pending"))),

@@ -135,8 +135,8 @@ fn requeue(c: &mut DbConn, id: i64, at: chrono::NaiveDateTime, reason: &str) -> 
     add_event(c, id, "waiting", Some(reason))
 }
 
-/// Applies a local event to the messages of a status picked by `select`, each through the
-/// transition function; returns how many changed.
+/// Applies a local event, through the transition function, to up to 1,000 messages of `status`
+/// claimed (`by_claim`) or last updated before the cutoff; returns how many changed.
 fn sweep(
     conn: &mut DbConn,
     status: MessageStatus,
@@ -154,17 +154,8 @@ fn sweep(
             q.filter(messages::updated_at.lt(cutoff))
         };
         let rows = q.limit(1000).load(c)?;
-        let mut usage = usage::Tally::default();
-        let mut subscribers = relay::StatusSubscribers::default();
-        let mut changed = 0;
-        for mut m in rows {
-            let sinks = &mut Sinks { subscribers: &mut subscribers, usage: &mut usage };
-            let error = ErrorInfo { detail: Some(detail), ..Default::default() };
-            let t = statuses::write(c, sinks, &mut m, event, error, Some(detail), Change::default())?;
-            changed += usize::from(t.to.is_some());
-        }
-        usage.write(c)?;
-        Ok(changed)
+        let error = ErrorInfo { detail: Some(detail), ..Default::default() };
+        Ok(statuses::write_all(c, rows, event, error, Some(detail), Change::default())?.len())
     })
 }
 
@@ -209,19 +200,8 @@ pub fn resend(
             Resend::Campaign(id) => q.filter(messages::campaign_id.eq(id)),
         };
         let rows = q.load(c)?;
-        let mut usage = usage::Tally::default();
-        let mut subscribers = relay::StatusSubscribers::default();
         let detail = format!("resent by {by}");
-        let mut resent = Vec::with_capacity(rows.len());
-        for mut m in rows {
-            let sinks = &mut Sinks { subscribers: &mut subscribers, usage: &mut usage };
-            let extra = Change { next_attempt_at: Some(at), ..Default::default() };
-            let t = statuses::write(c, sinks, &mut m, Event::Resend, ErrorInfo::default(), Some(&detail), extra)?;
-            if t.to.is_some() {
-                resent.push(m.id);
-            }
-        }
-        usage.write(c)?;
-        Ok(resent)
+        let extra = Change { next_attempt_at: Some(at), ..Default::default() };
+        statuses::write_all(c, rows, Event::Resend, ErrorInfo::default(), Some(&detail), extra)
     })
 }

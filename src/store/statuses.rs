@@ -65,7 +65,7 @@ fn find(conn: &mut DbConn, e: &StatusEvent) -> QueryResult<Option<Message>> {
 }
 
 /// The columns one change writes on its message; `None` leaves a column as it is.
-#[derive(AsChangeset, Default, PartialEq)]
+#[derive(AsChangeset, Clone, Copy, Default, PartialEq)]
 #[diesel(table_name = messages)]
 pub struct Change<'a> {
     pub provider_message_id: Option<&'a str>,
@@ -172,6 +172,29 @@ pub fn write(
     };
     count(sinks.usage, m, &t, error, taken_back.flatten(), day);
     Ok(t)
+}
+
+/// Decides `event` for each of `rows` and writes it as [`write`] does, with the same error,
+/// detail and `extra` columns for every row, then writes the counts; returns the ids whose status
+/// moved. Call in a write transaction.
+pub fn write_all(
+    conn: &mut DbConn,
+    rows: Vec<Message>,
+    event: Event,
+    error: ErrorInfo<'_>,
+    detail: Option<&str>,
+    extra: Change<'_>,
+) -> QueryResult<Vec<i64>> {
+    let (mut usage, mut subscribers) = (Tally::default(), StatusSubscribers::default());
+    let mut sinks = Sinks { subscribers: &mut subscribers, usage: &mut usage };
+    let mut moved = Vec::new();
+    for mut m in rows {
+        if write(conn, &mut sinks, &mut m, event, error, detail, extra)?.to.is_some() {
+            moved.push(m.id);
+        }
+    }
+    usage.write(conn)?;
+    Ok(moved)
 }
 
 /// Keeps the in-memory row as written, so a later event of the same batch sees it.

@@ -11,6 +11,7 @@ use super::load_with_history;
 use super::types::MessageOut;
 use crate::auth::AuthContext;
 use crate::db::write_tx;
+use crate::domain::message_status::MessageStatus;
 use crate::domain::phone::e164;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidatedJson;
@@ -141,7 +142,7 @@ async fn respond(
     let started = std::time::Instant::now();
     loop {
         let out: MessageOut = load_with_history(state, auth.clone(), id).await?;
-        let pending = out.status == "queued" || out.status == "sending";
+        let pending = matches!(MessageStatus::parse(&out.status), Some(MessageStatus::Queued | MessageStatus::Sending));
         if !pending || started.elapsed() >= WAIT_LIMIT {
             let mut res = match (created, pending) {
                 (false, _) => HttpResponse::Ok(),
